@@ -1,0 +1,1 @@
+"""Helpers for testing policies: the pytest plugin and the policy test runner."""

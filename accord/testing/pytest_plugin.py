@@ -1,0 +1,1 @@
+"""pytest plugin: the `accord_run` fixture for snapshot-testing policy outcomes."""

@@ -1,0 +1,563 @@
+"""Event sources: the records of a file or of standard input, read in batches.
+
+Every source streams: memory stays bounded by the batch size and the longest
+record allowed (`MAX_RECORD_BYTES`), never by the length of the input, so a run
+over a file larger than memory works and `--resume` can skip what a killed run
+already committed without parsing it.
+
+A record that cannot become an event object is not an error of the run: it is
+yielded as a `RawEvent` with `data=None` and a lowercase `error`, so the engine
+logs it as a dead event (language section 2) and goes on.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as _dt
+import decimal
+import io
+import os
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+import orjson
+
+from accord.errors import UsageError
+
+MAX_RECORD_BYTES = 1_048_576
+"""The longest record (line, array element) read; a longer one is a dead event."""
+
+RAW_PREFIX_BYTES = 4096
+"""How much of an over-long record is kept as its `raw` text in the log."""
+
+ACCEPTED_FORMS = (
+    "a .jsonl/.ndjson file, a .json file holding an array, a .csv file, a .parquet file, "
+    "or '-' for JSON lines on standard input"
+)
+
+_CHUNK = 1 << 16
+_WS = b" \t\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """One record of a source, parsed or dead.
+
+    `ref` (`<source-name>:<n>`, 1-based line or row number) is the event's id
+    when the event carries none; `raw` is what gets logged for a dead event.
+    """
+
+    position: int
+    ref: str
+    raw: str
+    data: dict | None
+    error: str | None = None
+
+    @property
+    def dead(self) -> bool:
+        return self.error is not None
+
+
+class EventSource:
+    """A stream of `RawEvent`s; subclasses supply `_records(start)`."""
+
+    def __init__(self, spec: str, name: str):
+        self.spec = spec
+        self.name = name
+
+    def describe(self) -> str:
+        """The source as the user gave it, for the log's `source` columns."""
+        return self.spec
+
+    def batches(self, start: int = 0, size: int = 2000) -> Iterator[list[RawEvent]]:
+        """Yield lists of at most `size` records, beginning at record `start`."""
+        if start < 0 or size < 1:
+            raise UsageError(f"bad batch window: start {start}, size {size}")
+        batch: list[RawEvent] = []
+        for event in self._records(start):
+            batch.append(event)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def __iter__(self) -> Iterator[RawEvent]:
+        for batch in self.batches():
+            yield from batch
+
+    def _records(self, start: int) -> Iterator[RawEvent]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _ref(self, number: int) -> str:
+        return f"{self.name}:{number}"
+
+
+# -- parsing shared by the JSON forms ------------------------------------------------------
+
+_KIND = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return _KIND.get(type(value), type(value).__name__)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text else text
+
+
+def parse_object(text: str) -> tuple[dict | None, str | None]:
+    """Parse one JSON record; return (object, None) or (None, why it is dead)."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return None, f"not json: {_lower_first(str(exc))}"
+    if not isinstance(value, dict):
+        return None, f"not an object: got {_kind(value)}"
+    return value, None
+
+
+def _decode(data: bytes) -> tuple[str, str | None]:
+    """Decode a record as UTF-8; on failure keep a readable text and say why."""
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "backslashreplace"), "not utf-8"
+
+
+def _prefix(data: bytes) -> str:
+    return data[:RAW_PREFIX_BYTES].decode("utf-8", "replace")
+
+
+def _too_long(what: str) -> str:
+    return f"{what} longer than {MAX_RECORD_BYTES} bytes"
+
+
+# -- bounded line reading ------------------------------------------------------------------
+
+
+class _Line:
+    """One physical line: its bytes, or only a prefix when `overlong`."""
+
+    __slots__ = ("number", "data", "overlong")
+
+    def __init__(self, number: int, data: bytes, overlong: bool):
+        self.number = number
+        self.data = data
+        self.overlong = overlong
+
+
+def _read_lines(stream: IO, limit: int = MAX_RECORD_BYTES) -> Iterator[_Line]:
+    """Yield the lines of a stream, never holding more than `limit` bytes of one.
+
+    The line ending (LF or CRLF) is removed. An over-long line is yielded once,
+    as its first bytes with `overlong` set; the rest is read and dropped.
+    Text streams (a `StringIO` given as stdin) are encoded back to UTF-8.
+    """
+    readline = stream.readline
+    text_mode = isinstance(stream, io.TextIOBase)
+    number = 0
+    while True:
+        chunk = readline(limit + 1)
+        if not chunk:
+            return
+        if text_mode:
+            chunk = chunk.encode("utf-8", "surrogateescape")
+        number += 1
+        if number == 1 and chunk.startswith(b"\xef\xbb\xbf"):
+            chunk = chunk[3:]
+        if chunk.endswith(b"\n"):
+            yield _Line(number, chunk[:-2] if chunk.endswith(b"\r\n") else chunk[:-1], False)
+            continue
+        if len(chunk) <= limit:  # the last line, without a newline
+            yield _Line(number, chunk, False)
+            return
+        prefix = chunk[:RAW_PREFIX_BYTES]
+        while chunk and not (chunk.endswith("\n") if isinstance(chunk, str) else chunk.endswith(b"\n")):
+            chunk = readline(_CHUNK)
+        yield _Line(number, prefix, True)
+
+
+# -- JSON lines ----------------------------------------------------------------------------
+
+
+class JsonLinesSource(EventSource):
+    """One JSON object per line (`.jsonl`, `.ndjson`, standard input).
+
+    Blank lines are not records: they are skipped and take no position, but
+    line numbers (and so `ref`) count them.
+    """
+
+    def __init__(self, spec: str, name: str, path: str | None = None, stream: IO | None = None):
+        super().__init__(spec, name)
+        self._path = path
+        self._stream = stream
+
+    def _open(self) -> IO:
+        if self._path is not None:
+            return open(self._path, "rb")
+        if self._stream is None:
+            raise UsageError("standard input can be read only once")
+        stream, self._stream = self._stream, None
+        return stream
+
+    def _records(self, start: int) -> Iterator[RawEvent]:
+        stream = self._open()
+        try:
+            position = 0
+            for line in _read_lines(stream):
+                if not line.overlong and not line.data.strip(_WS):
+                    continue
+                if position >= start:
+                    yield self._event(position, line)
+                position += 1
+        finally:
+            if self._path is not None:
+                stream.close()
+
+    def _event(self, position: int, line: _Line) -> RawEvent:
+        ref = self._ref(line.number)
+        if line.overlong:
+            return RawEvent(position, ref, _prefix(line.data), None, _too_long("line"))
+        raw, error = _decode(line.data)
+        if error:
+            return RawEvent(position, ref, raw, None, error)
+        data, error = parse_object(raw)
+        return RawEvent(position, ref, raw, data, error)
+
+
+# -- a JSON array --------------------------------------------------------------------------
+
+_SPECIAL = re.compile(rb'["\\\[\]{},]')
+_QUOTE, _BACKSLASH, _COMMA = 0x22, 0x5C, 0x2C
+_OPEN, _CLOSE = (0x7B, 0x5B), (0x7D, 0x5D)
+
+
+class JsonArraySource(EventSource):
+    """A `.json` file holding one top-level array, split into elements as it streams.
+
+    A small scanner tracks strings, escapes and nesting depth so each element
+    keeps its own raw text and is parsed on its own; an element longer than
+    `MAX_RECORD_BYTES` is dead without being held in memory. `ref` counts
+    elements from 1 (several elements may share a line). A file that is not an
+    array is one dead record.
+    """
+
+    def __init__(self, spec: str, name: str, path: str):
+        super().__init__(spec, name)
+        self._path = path
+
+    def _records(self, start: int) -> Iterator[RawEvent]:
+        for position, (element, error) in enumerate(self._elements()):
+            if position < start:
+                continue
+            ref = self._ref(position + 1)
+            if error:
+                yield RawEvent(position, ref, _prefix(element), None, error)
+                continue
+            raw, error = _decode(element)
+            data, error = (None, error) if error else parse_object(raw)
+            yield RawEvent(position, ref, raw, data, error)
+
+    def _elements(self) -> Iterator[tuple[bytes, str | None]]:
+        """Yield (element bytes, None) or (raw prefix, why it is dead)."""
+        with open(self._path, "rb") as stream:
+            head = b""
+            first = True
+            while not head:  # skip a BOM and leading whitespace
+                chunk = stream.read(_CHUNK)
+                if not chunk:
+                    return  # an empty file holds no events
+                if first and chunk.startswith(b"\xef\xbb\xbf"):
+                    chunk = chunk[3:]
+                first = False
+                head = chunk.lstrip(_WS)
+            if not head.startswith(b"["):
+                yield head, "not an array: a .json source must hold a top-level array of event objects"
+                return
+            yield from self._scan(stream, bytearray(head[1:]))
+
+    def _scan(self, stream: IO, buf: bytearray) -> Iterator[tuple[bytes, str | None]]:
+        depth = 1  # inside the top-level array
+        in_string = False
+        skip = -1  # index in buf of a byte escaped by a backslash
+        elem_start = 0  # where the current element begins in buf
+        pos = 0  # where scanning resumes in buf
+        overlong: bytes | None = None  # prefix of the current element once it is too long
+        after_comma = False
+        while True:
+            for m in _SPECIAL.finditer(buf, pos):
+                i = m.start()
+                if i == skip:
+                    continue
+                c = buf[i]
+                if in_string:
+                    if c == _BACKSLASH:
+                        skip = i + 1
+                    elif c == _QUOTE:
+                        in_string = False
+                elif c == _QUOTE:
+                    in_string = True
+                elif c in _OPEN:
+                    depth += 1
+                elif c in _CLOSE:
+                    depth -= 1
+                    if depth == 0:
+                        yield from self._finish(buf, elem_start, i, overlong, after_comma, closing=True)
+                        yield from self._trailing(stream, bytes(buf[i + 1 :]))
+                        return
+                elif c == _COMMA and depth == 1:
+                    yield from self._finish(buf, elem_start, i, overlong, after_comma, closing=False)
+                    overlong = None
+                    after_comma = True
+                    elem_start = i + 1
+            # all of buf is scanned: drop what is consumed, then read on
+            if overlong is None and len(buf) - elem_start > MAX_RECORD_BYTES:
+                overlong = bytes(buf[elem_start : elem_start + RAW_PREFIX_BYTES])
+            drop = len(buf) if overlong is not None else elem_start
+            del buf[:drop]
+            skip -= drop
+            elem_start = max(elem_start - drop, 0)
+            pos = len(buf)
+            chunk = stream.read(_CHUNK)
+            if not chunk:
+                if overlong is not None:
+                    yield overlong, "not json: unexpected end of file inside an array element"
+                else:
+                    yield bytes(buf).strip(_WS), "not json: unexpected end of file, the array is not closed"
+                return
+            buf += chunk
+
+    @staticmethod
+    def _trailing(stream: IO, rest: bytes) -> Iterator[tuple[bytes, str | None]]:
+        """After the closing bracket only whitespace may follow; anything else is one dead record."""
+        rest = rest.strip(_WS)
+        while not rest:
+            chunk = stream.read(_CHUNK)
+            if not chunk:
+                return
+            rest = chunk.strip(_WS)
+        yield rest, "not json: trailing data after the array"
+
+    @staticmethod
+    def _finish(buf, start, end, overlong, after_comma, closing) -> Iterator[tuple[bytes, str | None]]:
+        if overlong is not None:
+            yield overlong, _too_long("element")
+            return
+        element = bytes(buf[start:end]).strip(_WS)
+        if len(element) > MAX_RECORD_BYTES:
+            yield element, _too_long("element")
+        elif element:
+            yield element, None
+        elif not closing:
+            yield b"", "not json: empty array element"
+        elif after_comma:
+            yield b"", "not json: trailing comma at the end of the array"
+
+
+# -- CSV -----------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+def csv_cell(text: str) -> Any:
+    """Type one CSV cell: JSON numbers and `true`/`false` become values, the rest stays text.
+
+    `00123`, `1,5`, `+1`, `NaN` and `null` are not JSON numbers or booleans, so
+    they stay strings; leading zeros in ids survive.
+    """
+    if text == "true":
+        return True
+    if text == "false":
+        return False
+    m = _NUMBER.fullmatch(text)
+    if m:
+        return float(text) if (m.group(1) or m.group(2)) else int(text)
+    return text
+
+
+class CsvSource(EventSource):
+    """A `.csv` file with a header row; one event per row, `ref` its first line number.
+
+    Empty cells are omitted; a row with fewer cells than the header omits the
+    missing ones; a row with more cells is dead. Quoted cells may span lines.
+    Blank lines are skipped.
+    """
+
+    def __init__(self, spec: str, name: str, path: str):
+        super().__init__(spec, name)
+        self._path = path
+
+    def _records(self, start: int) -> Iterator[RawEvent]:
+        if csv.field_size_limit() < MAX_RECORD_BYTES:
+            csv.field_size_limit(MAX_RECORD_BYTES)
+        # what the line feeder saw while the reader built the current row
+        seen = {"overlong": False, "bad_utf8": False, "first": 0}
+
+        def lines(stream: IO) -> Iterator[str]:
+            for line in _read_lines(stream):
+                if not seen["first"]:
+                    seen["first"] = line.number
+                if line.overlong:
+                    seen["overlong"] = True
+                    yield "\n"
+                    continue
+                text, error = _decode(line.data)
+                seen["bad_utf8"] = seen["bad_utf8"] or error is not None
+                yield text + "\n"
+
+        with open(self._path, "rb") as stream:
+            reader = csv.reader(lines(stream), strict=False)
+            try:
+                header = [h.strip() for h in next(reader)]
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise UsageError(f"the csv header of '{self.spec}' does not parse: {exc}") from None
+            self._check_header(header, seen)
+            position = 0
+            while True:
+                seen.update(overlong=False, bad_utf8=False, first=0)
+                error = None
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    cells, error = [], f"not csv: {_lower_first(str(exc))}"
+                if not cells and error is None and not seen["overlong"]:
+                    continue  # a blank line
+                if position >= start:
+                    yield self._event(position, header, cells, error, seen)
+                position += 1
+
+    def _check_header(self, header: list[str], seen: dict) -> None:
+        if seen["overlong"] or seen["bad_utf8"]:
+            raise UsageError(f"the csv header of '{self.spec}' is not utf-8 or is too long")
+        names: set[str] = set()
+        for column in header:
+            if not column:
+                raise UsageError(f"the csv header of '{self.spec}' has an empty column name")
+            if column in names:
+                raise UsageError(f"the csv header of '{self.spec}' repeats column '{column}'")
+            names.add(column)
+
+    def _event(self, position: int, header: list[str], cells: list[str], error: str | None, seen: dict) -> RawEvent:
+        ref = self._ref(seen["first"])
+        raw_cells = orjson.dumps(cells).decode()
+        if seen["overlong"]:
+            return RawEvent(position, ref, raw_cells[:RAW_PREFIX_BYTES], None, _too_long("line"))
+        if seen["bad_utf8"]:
+            return RawEvent(position, ref, raw_cells, None, "not utf-8")
+        if error:
+            return RawEvent(position, ref, raw_cells, None, error)
+        if len(cells) > len(header):
+            why = f"row has {len(cells)} cells but the header has {len(header)}"
+            return RawEvent(position, ref, raw_cells, None, why)
+        data = {k: csv_cell(v) for k, v in zip(header, cells) if v != ""}
+        return RawEvent(position, ref, orjson.dumps(data).decode(), data, None)
+
+
+# -- Parquet -------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    """Turn an Arrow cell (as Python) into a JSON value; timestamps become RFC 3339 text."""
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return base64.b64encode(value).decode("ascii")
+    if isinstance(value, _dt.timedelta):
+        return value.total_seconds()
+    return value
+
+
+class ParquetSource(EventSource):
+    """A `.parquet` file, read batch by batch; `ref` is the 1-based row number.
+
+    Null cells are omitted (like empty CSV cells); timestamps become RFC 3339
+    strings (a timestamp column without a zone gives text without an offset,
+    read in the policy's timezone); decimals become numbers; binary cells
+    become text, or base64 when they are not UTF-8.
+    """
+
+    def __init__(self, spec: str, name: str, path: str):
+        super().__init__(spec, name)
+        self._path = path
+
+    def _records(self, start: int) -> Iterator[RawEvent]:
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(self._path)
+        except Exception as exc:  # pyarrow raises ArrowInvalid or OSError
+            raise UsageError(f"'{self.spec}' is not a readable parquet file: {_lower_first(str(exc))}") from None
+        with pf:
+            # skip whole row groups without reading them, then the rest of `start`
+            position, groups = 0, []
+            for g in range(pf.metadata.num_row_groups):
+                rows = pf.metadata.row_group(g).num_rows
+                if not groups and position + rows <= start:
+                    position += rows
+                    continue
+                groups.append(g)
+            if not groups:
+                return
+            for batch in pf.iter_batches(batch_size=2000, row_groups=groups):
+                if position + batch.num_rows <= start:
+                    position += batch.num_rows
+                    continue
+                for row in batch.to_pylist():
+                    if position >= start:
+                        data = {k: _jsonable(v) for k, v in row.items() if v is not None}
+                        raw = orjson.dumps(data).decode()
+                        yield RawEvent(position, self._ref(position + 1), raw, data, None)
+                    position += 1
+
+
+# -- opening -------------------------------------------------------------------------------
+
+_FORMS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
+def open_source(spec: str, *, stdin: IO | None = None) -> EventSource:
+    """Open an event source from its command-line form (language section 10, `SRC`).
+
+    `stdin` replaces `sys.stdin` for `-` (tests, embedding); binary or text.
+    """
+    if spec == "-":
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        return JsonLinesSource(spec, "stdin", stream=stream)
+    ext = os.path.splitext(spec)[1].lower()
+    form = _FORMS.get(ext)
+    help = f"give {ACCEPTED_FORMS}"
+    if form is None:
+        what = f"unknown extension '{ext}'" if ext else "no extension"
+        raise UsageError(f"cannot read events from '{spec}': {what}", help=help)
+    if not os.path.exists(spec):
+        raise UsageError(f"no event file at '{spec}'", help=help)
+    if os.path.isdir(spec):
+        raise UsageError(f"'{spec}' is a directory, not an event file", help=help)
+    name = os.path.basename(spec)
+    if form == "jsonl":
+        return JsonLinesSource(spec, name, path=spec)
+    if form == "json":
+        return JsonArraySource(spec, name, spec)
+    if form == "csv":
+        return CsvSource(spec, name, spec)
+    return ParquetSource(spec, name, spec)

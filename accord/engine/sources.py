@@ -448,7 +448,9 @@ class CsvSource(EventSource):
                 raise UsageError(f"the csv header of '{self.spec}' repeats column '{column}'")
             names.add(column)
 
-    def _event(self, position: int, header: list[str], cells: list[str], error: str | None, seen: dict) -> RawEvent:
+    def _event(
+        self, position: int, header: list[str], cells: list[str], error: str | None, seen: dict
+    ) -> RawEvent:
         ref = self._ref(seen["first"])
         raw_cells = orjson.dumps(cells).decode()
         if seen["overlong"]:
@@ -460,7 +462,7 @@ class CsvSource(EventSource):
         if len(cells) > len(header):
             why = f"row has {len(cells)} cells but the header has {len(header)}"
             return RawEvent(position, ref, raw_cells, None, why)
-        data = {k: csv_cell(v) for k, v in zip(header, cells) if v != ""}
+        data = {k: csv_cell(v) for k, v in zip(header, cells, strict=False) if v != ""}
         return RawEvent(position, ref, orjson.dumps(data).decode(), data, None)
 
 
@@ -506,7 +508,9 @@ class ParquetSource(EventSource):
         try:
             pf = pq.ParquetFile(self._path)
         except Exception as exc:  # pyarrow raises ArrowInvalid or OSError
-            raise UsageError(f"'{self.spec}' is not a readable parquet file: {_lower_first(str(exc))}") from None
+            raise UsageError(
+                f"'{self.spec}' is not a readable parquet file: {_lower_first(str(exc))}"
+            ) from None
         with pf:
             # skip whole row groups without reading them, then the rest of `start`
             position, groups = 0, []

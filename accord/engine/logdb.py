@@ -4,7 +4,8 @@ A batch's rows for every table and the run's checkpoint (input position,
 outbox position, engine state) commit together, so a run killed at any moment
 and started again with `--resume` neither loses nor repeats a decision
 (language section 9). Rows go in through Arrow (`log_arrow.to_arrow`), one
-INSERT per table per batch.
+append per table per batch
+(`from_arrow(...).insert_into`).
 
 The read side lives in `log_query`, the outbox sink in `log_sink`; both are
 re-exported here so the engine and the CLI import one module.
@@ -135,11 +136,7 @@ class DuckDBLog:
             if checkpoint is not None:
                 con.execute("DELETE FROM checkpoints WHERE run_id = ?", [checkpoint[0]])
             for table, arrow in tables:
-                con.register("accord_batch", arrow)
-                try:
-                    con.execute(f"INSERT INTO {table} SELECT * FROM accord_batch")
-                finally:
-                    con.unregister("accord_batch")
+                con.from_arrow(arrow).insert_into(table)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -22,6 +22,18 @@ def ddl() -> str:
     return resources.files("accord.schemas").joinpath("log.sql").read_text(encoding="utf-8")
 
 
+def table_ddl() -> str:
+    """The CREATE TABLE statements alone (run first, so a layout check can precede the views)."""
+    text = ddl()
+    return text[: text.index("CREATE OR REPLACE VIEW")]
+
+
+def view_ddl() -> str:
+    """The CREATE OR REPLACE VIEW statements alone."""
+    text = ddl()
+    return text[text.index("CREATE OR REPLACE VIEW") :]
+
+
 def _parse(text: str) -> dict[str, tuple[tuple[str, str], ...]]:
     tables: dict[str, tuple[tuple[str, str], ...]] = {}
     for name, body in _CREATE.findall(text):

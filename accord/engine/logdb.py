@@ -21,7 +21,7 @@ import duckdb
 
 from accord.engine.log_arrow import to_arrow
 from accord.engine.log_query import format_rows, open_read_only, run_query  # noqa: F401 - re-exported
-from accord.engine.log_schema import COLUMNS, SCHEMA, ddl
+from accord.engine.log_schema import COLUMNS, SCHEMA, table_ddl, view_ddl
 from accord.engine.log_sink import JsonLinesSink  # noqa: F401 - re-exported
 from accord.errors import UsageError
 
@@ -85,8 +85,9 @@ class DuckDBLog:
         con = connect(path)
         log = cls(con, path)
         try:
-            con.execute(ddl())
+            con.execute(table_ddl())
             log._check_layout()
+            con.execute(view_ddl())
         except BaseException:
             con.close()
             raise

@@ -472,7 +472,32 @@ class _Builder:
                 continue
             firsts[name] = (len(entries), k)
             entries.append((k, v))
+        if node.flow_style:
+            for k, v in entries:
+                self._check_split(v, _key_str(k))
         return YMap(entries, src.span(start, end), start, end, src)
+
+    def _check_split(self, v: Node, key: str) -> None:
+        """`{ a: f(x, y) }` parses as {a: 'f(x', 'y)': null}: catch the unbalanced half."""
+        if not (isinstance(v, YScalar) and v.style is None and isinstance(v.value, str)):
+            return
+        text = v.value
+        if text.count("(") > text.count(")") or text.count("[") > text.count("]"):
+            raw = self.source.text
+            depth, j = 0, v.start
+            while j < len(raw) and raw[j] not in "\r\n":
+                c = raw[j]
+                if c in "([":
+                    depth += 1
+                elif c in ")]":
+                    depth -= 1
+                elif c in ",}" and depth <= 0:
+                    break
+                j += 1
+            whole = raw[v.start : j].strip()
+            self.diags.append(Diagnostic(
+                "E0103", f"inside a flow mapping yaml splits the value of '{key}' at ',', so it reads only '{text}'",
+                v.span, help=f"quote the expression: {key}: \"{_dq(whole)}\", or write the mapping in block style"))
 
     def report_aliases(self) -> None:
         """Aliases share their anchor's node, so find where they are written from the event stream."""
@@ -512,7 +537,11 @@ def _syntax_diagnostic(source: Source, err: yaml.YAMLError) -> Diagnostic:
     line, col = mark.line + 1, mark.column + 1
     span = Span(source.filename, line, col)
     problem = (err.problem or "syntax error").strip()
-    pitfall = _pitfall(source, line, col, problem)
+    pitfall = None
+    if (err.context or "").startswith("while parsing a flow"):
+        pitfall = _flow_pitfall(source, line, col, err.context or "")
+    if pitfall is None and not (err.context or "").startswith("while parsing a flow"):
+        pitfall = _pitfall(source, line, col, problem)
     if pitfall:
         return pitfall
     help_ = None
@@ -570,6 +599,41 @@ def _pitfall(source: Source, line: int, col: int, problem: str) -> Diagnostic | 
                 "E0103", f"the value of '{key}' starts with '{first}', which yaml reads as {what}", span,
                 help=f"quote the expression: {key}: \"{_dq(value)}\"")
     return None
+
+
+def _flow_pitfall(source: Source, line: int, col: int, context: str) -> Diagnostic | None:
+    """Inside `{ ... }` or `[ ... ]` a plain value ends at , [ ] { } — so
+    `{ sku: data.catalog[event.sku] }` is a syntax error; say which value to quote."""
+    text = source.line_text(line)
+    i = col - 1
+    if i >= len(text) or text[i] not in "[]{}?":
+        return None
+    start = max(text.rfind(": ", 0, i) + 2, text.rfind(", ", 0, i) + 2, text.rfind("{", 0, i) + 1,
+                text.rfind("[ ", 0, i) + 2)
+    if text[start - 2 : start] != ": " and start <= 0:
+        return None
+    depth, j = 0, start
+    while j < len(text):
+        c = text[j]
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            if depth == 0:
+                break
+            depth -= 1
+        elif c in ",}" and depth == 0:
+            break
+        j += 1
+    value = text[start:j].strip()
+    if not value or value[0] in "[{\"'":
+        return None
+    kind = "mapping" if "mapping" in context else "list"
+    key_m = re.search(r"([A-Za-z0-9_]+)\s*:\s*$", text[:start])
+    quoted = f"{key_m.group(1)}: \"{_dq(value)}\"" if key_m else f"\"{_dq(value)}\""
+    return Diagnostic(
+        "E0103", f"inside a flow {kind} yaml ends a plain value at '{text[i]}', so '{value}' is not read as one value",
+        Span(source.filename, line, col),
+        help=f"quote the expression: {quoted}, or write the {kind} in block style, one entry per line")
 
 
 def _dq(text: str) -> str:

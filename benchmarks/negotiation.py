@@ -45,7 +45,9 @@ class Setup:
 SETUPS = [
     Setup("boulware vs conceder (spec)", Side("boulware", 0.2, 0.35, 0.7), Side("conceder", 3.0, 0.4, 0.8)),
     Setup("linear vs linear", Side("linear", None, 0.3, 0.5), Side("linear", None, 0.3, 0.5)),
-    Setup("linear vs linear, opposed weights", Side("linear", None, 0.2, 0.8), Side("linear", None, 0.2, 0.2)),
+    Setup(
+        "linear vs linear, opposed weights", Side("linear", None, 0.2, 0.8), Side("linear", None, 0.2, 0.2)
+    ),
     Setup("boulware vs boulware", Side("boulware", 0.5, 0.4, 0.6), Side("boulware", 0.5, 0.4, 0.3)),
     Setup("conceder vs conceder", Side("conceder", 2.0, 0.1, 0.5), Side("conceder", 2.0, 0.1, 0.7)),
     Setup("boulware vs linear, tight", Side("boulware", 0.2, 0.5, 0.9), Side("linear", None, 0.5, 0.5)),
@@ -63,8 +65,11 @@ def issues():
 
 def parties(setup: Setup) -> list[PartySetup]:
     return [
-        PartySetup(name, make_strategy(s.strategy, s.e, s.reservation),
-                   {"price": s.price_weight, "delivery_days": 1 - s.price_weight})
+        PartySetup(
+            name,
+            make_strategy(s.strategy, s.e, s.reservation),
+            {"price": s.price_weight, "delivery_days": 1 - s.price_weight},
+        )
         for name, s in (("buyer", setup.buyer), ("seller", setup.seller))
     ]
 
@@ -121,7 +126,9 @@ def run_negmas(setup: Setup, seconds: float) -> Row | None:
 
     def once():
         mech = SAOMechanism(
-            issues=[make_issue(list(i.values), name=i.name) for i in iss], n_steps=MAX_ROUNDS, one_offer_per_step=True
+            issues=[make_issue(list(i.values), name=i.name) for i in iss],
+            n_steps=MAX_ROUNDS,
+            one_offer_per_step=True,
         )
         for p, side in zip(ps, sides, strict=True):
             ufun = LinearAdditiveUtilityFunction(
@@ -181,8 +188,10 @@ def main() -> None:
     print(f"A = Accord, N = NegMAS AspirationNegotiator pair; {MAX_ROUNDS} offers over 11 x 11 outcomes")
     print(f"Accord agreements on the Pareto frontier in every setup: {'yes' if on_frontier else 'NO'}")
     print(f"Accord Nash product >= NegMAS's in every setup: {'yes' if nash_ok else 'NO'}")
-    print(f"slowest Accord setup: {slowest:,.0f} negotiations/s "
-          f"(target {TARGET_RATE:,}: {'met' if slowest >= TARGET_RATE else 'NOT met'})")
+    print(
+        f"slowest Accord setup: {slowest:,.0f} negotiations/s "
+        f"(target {TARGET_RATE:,}: {'met' if slowest >= TARGET_RATE else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

@@ -110,11 +110,7 @@ class _Space:
             order = sorted(range(n), key=up.__getitem__, reverse=True)
             order.sort(key=uo.__getitem__, reverse=True)
             best = -1
-            prefix = []
-            for k in order:
-                if up[k] > best:
-                    best = up[k]
-                prefix.append(best)
+            prefix = [(best := x) if x > best else best for x in map(up.__getitem__, order)]
             self.for_other.append(order)
             self.prefix_max.append(prefix)
 

@@ -24,9 +24,7 @@ def utility_points(
 ) -> list[tuple[float, float]]:
     """(first party's utility, second party's utility) of every outcome
     (those ``allowed`` permits), in outcome order."""
-    u = [
-        scaled_utilities(issues, p.name, normalize_weights(p.name, issues, p.weights)) for p in parties
-    ]
+    u = [scaled_utilities(issues, p.name, normalize_weights(p.name, issues, p.weights)) for p in parties]
     points = []
     for k, picks in enumerate(product(*(i.values for i in issues))):
         if allowed is None or allowed({i.name: v for i, v in zip(issues, picks, strict=True)}):
@@ -34,7 +32,9 @@ def utility_points(
     return points
 
 
-def pareto_frontier(points: Sequence[tuple[float, float]], tolerance: float = 1e-9) -> list[tuple[float, float]]:
+def pareto_frontier(
+    points: Sequence[tuple[float, float]], tolerance: float = 1e-9
+) -> list[tuple[float, float]]:
     """The points no other point dominates (at least as good for both, better
     for one by more than the tolerance), sorted by the first utility, best first."""
     frontier: list[tuple[float, float]] = []

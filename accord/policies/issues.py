@@ -54,6 +54,8 @@ class Issue:
     def utility(self, party: str, value) -> float:
         """The party's utility for one value of this issue (ValueError if not a value)."""
         i = _position(self.values, value)
+        if i < 0 and not isinstance(value, bool):  # 4.0 finds 4 (but True never finds 1)
+            i = next((k for k, v in enumerate(self.values) if v == value and not isinstance(v, bool)), -1)
         if i < 0:
             raise ValueError(f"{value!r} is not a value of issue '{self.name}'")
         return self.utilities[party][i]
@@ -156,7 +158,9 @@ def options_issue(name: str, options: Sequence, orders: Mapping[str, Sequence]) 
     return Issue(name, options, utilities, "options")
 
 
-def normalize_weights(party: str, issues: Sequence[Issue], weights: Mapping[str, float] | None) -> list[float]:
+def normalize_weights(
+    party: str, issues: Sequence[Issue], weights: Mapping[str, float] | None
+) -> list[float]:
     """The party's weights in issue order, summing to 1.
 
     No weights (None or empty) means equal weights. Otherwise every issue

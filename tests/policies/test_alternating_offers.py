@@ -15,7 +15,11 @@ def party(name, strategy, e=None, reservation=0.0, **weights):
 def test_parties_alternate_and_the_opener_moves_first():
     result = negotiate([PRICE], [party("seller", "hardliner"), party("buyer", "hardliner")], 5)
     assert [(o.round, o.party) for o in result.offers] == [
-        (0, "seller"), (1, "buyer"), (2, "seller"), (3, "buyer"), (4, "seller"),
+        (0, "seller"),
+        (1, "buyer"),
+        (2, "seller"),
+        (3, "buyer"),
+        (4, "seller"),
     ]
     assert [o.response for o in result.offers] == ["rejected"] * 5
     assert (result.agreed, result.outcome, result.utility, result.rounds) == (False, None, None, 5)
@@ -33,7 +37,10 @@ def test_ties_for_the_other_party_go_to_the_offering_party():
     # all reach the seller's target 0.4 and tie for the buyer: the seller picks days 10
     result = negotiate(
         [PRICE, DAYS],
-        [party("seller", "linear", reservation=0.4, price=0.2, days=0.8), party("buyer", "linear", price=1, days=0)],
+        [
+            party("seller", "linear", reservation=0.4, price=0.2, days=0.8),
+            party("buyer", "linear", price=1, days=0),
+        ],
         1,
     )
     assert result.offers[0].offer == {"price": 0, "days": 10}
@@ -54,12 +61,20 @@ def test_full_ties_go_to_the_lowest_values_in_issue_order():
 
 
 def test_acceptance_uses_the_target_of_the_current_round():
-    result = negotiate([PRICE], [party("buyer", "linear", reservation=0.3), party("seller", "linear", reservation=0.3)], 2)
+    result = negotiate(
+        [PRICE], [party("buyer", "linear", reservation=0.3), party("seller", "linear", reservation=0.3)], 2
+    )
     # round 1: the seller, at t = 1 (target 0.3), rejects price 0 and offers price 3
-    assert [(o.offer, o.response) for o in result.offers] == [({"price": 0}, "rejected"), ({"price": 3}, "accepted")]
+    assert [(o.offer, o.response) for o in result.offers] == [
+        ({"price": 0}, "rejected"),
+        ({"price": 3}, "accepted"),
+    ]
     # the final offer is answered by the buyer at t = 1 (target 0.3): 0.7 is enough
     assert (result.agreed, result.rounds, result.outcome, result.utility) == (
-        True, 2, {"price": 3}, {"buyer": 0.7, "seller": 0.3},
+        True,
+        2,
+        {"price": 3},
+        {"buyer": 0.7, "seller": 0.3},
     )
 
 
@@ -72,17 +87,23 @@ def test_an_agreement_before_the_deadline_counts_the_offers_made():
 
 
 def test_reservations_that_just_meet_agree_within_the_tolerance():
-    result = negotiate([PRICE], [party("buyer", "linear", reservation=0.5), party("seller", "linear", reservation=0.5)], 7)
+    result = negotiate(
+        [PRICE], [party("buyer", "linear", reservation=0.5), party("seller", "linear", reservation=0.5)], 7
+    )
     assert result.agreed and result.outcome == {"price": 5}
 
 
 def test_zones_that_do_not_overlap_never_agree():
-    result = negotiate([PRICE], [party("buyer", "linear", reservation=0.6), party("seller", "boulware", 0.5, 0.6)], 9)
+    result = negotiate(
+        [PRICE], [party("buyer", "linear", reservation=0.6), party("seller", "boulware", 0.5, 0.6)], 9
+    )
     assert not result.agreed and result.rounds == 9 and result.offers[-1].response == "rejected"
 
 
 def test_a_single_round_is_an_ultimatum_at_the_reservation():
-    result = negotiate([PRICE], [party("buyer", "boulware", 0.2, 0.7), party("seller", "conceder", 2, 0.2)], 1)
+    result = negotiate(
+        [PRICE], [party("buyer", "boulware", 0.2, 0.7), party("seller", "conceder", 2, 0.2)], 1
+    )
     assert result.offers[0].offer == {"price": 3}
     assert result.agreed and result.rounds == 1
 
@@ -138,7 +159,9 @@ def test_without_an_allowed_outcome_at_the_target_a_party_offers_its_best_allowe
 
 def test_nothing_allowed_means_no_offer_and_no_agreement():
     calls = []
-    result = negotiate([PRICE], [party("buyer", "linear"), party("seller", "linear")], 5, lambda o: calls.append(o) and False)
+    result = negotiate(
+        [PRICE], [party("buyer", "linear"), party("seller", "linear")], 5, lambda o: calls.append(o) and False
+    )
     assert [(o.round, o.response) for o in result.offers] == [(0, "blocked")]
     assert (result.agreed, result.rounds, result.outcome) == (False, 0, None)
     assert len(calls) == 11
@@ -148,7 +171,10 @@ def test_a_forbidden_outcome_is_never_accepted():
     # without the constraint the buyer's first offer (price 0) would be accepted by a seller
     # that wants nothing; the constraint forbids it, so the buyer offers price 1
     result = negotiate(
-        [PRICE], [party("buyer", "hardliner"), party("seller", "linear", reservation=0.0)], 1, lambda o: o["price"] != 0
+        [PRICE],
+        [party("buyer", "hardliner"), party("seller", "linear", reservation=0.0)],
+        1,
+        lambda o: o["price"] != 0,
     )
     assert result.outcome == {"price": 1}
 
@@ -161,12 +187,22 @@ def test_a_forbidden_outcome_is_never_accepted():
         ({"issues": [PRICE, PRICE]}, "issue 'price' is given twice"),
         ({"parties": ["one"]}, "exactly 2 parties"),
         ({"parties": [party("buyer", "linear"), party("buyer", "linear")]}, "same name 'buyer'"),
-        ({"parties": [party("buyer", "linear"), party("carrier", "linear")]}, "no preference for party 'carrier'"),
-        ({"parties": [party("buyer", "linear", price=1, days=1), party("seller", "linear")]}, "unknown issue 'days'"),
+        (
+            {"parties": [party("buyer", "linear"), party("carrier", "linear")]},
+            "no preference for party 'carrier'",
+        ),
+        (
+            {"parties": [party("buyer", "linear", price=1, days=1), party("seller", "linear")]},
+            "unknown issue 'days'",
+        ),
     ],
 )
 def test_malformed_setups_are_refused(kwargs, message):
-    args = {"issues": [PRICE], "parties": [party("buyer", "linear"), party("seller", "linear")], "max_rounds": 5}
+    args = {
+        "issues": [PRICE],
+        "parties": [party("buyer", "linear"), party("seller", "linear")],
+        "max_rounds": 5,
+    }
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         negotiate(**args)

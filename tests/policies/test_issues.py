@@ -51,7 +51,9 @@ def test_bad_ranges(low, high, steps, prefs, message):
 
 
 def test_option_utilities_follow_each_partys_order():
-    sku = options_issue("sku", ["A1", "B2", "C3"], {"buyer": ["C3", "A1", "B2"], "seller": ["A1", "B2", "C3"]})
+    sku = options_issue(
+        "sku", ["A1", "B2", "C3"], {"buyer": ["C3", "A1", "B2"], "seller": ["A1", "B2", "C3"]}
+    )
     assert sku.values == ("A1", "B2", "C3")
     assert sku.utilities["buyer"] == (0.5, 0.0, 1.0)
     assert sku.utilities["seller"] == (1.0, 0.5, 0.0)
@@ -90,7 +92,10 @@ def test_weights_are_normalized_and_must_name_every_issue():
 
 
 def test_outcomes_are_the_cartesian_product_in_issue_order():
-    issues = [range_issue("price", 0, 10, 3, {"b": "low"}), options_issue("sku", ["x", "y"], {"b": ["y", "x"]})]
+    issues = [
+        range_issue("price", 0, 10, 3, {"b": "low"}),
+        options_issue("sku", ["x", "y"], {"b": ["y", "x"]}),
+    ]
     assert outcome_space(issues) == [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)]
     assert party_utilities(issues, "b", [0.5, 0.5]) == [0.5, 1.0, 0.25, 0.75, 0.0, 0.5]
     with pytest.raises(ValueError, match="no preference for party 's'"):

@@ -35,8 +35,12 @@ def setup_spec_example():
 def setup_substitute_sku():
     """Linear against linear, with a substitute SKU to trade."""
     parties = [
-        PartySetup("buyer", make_strategy("linear", None, 0.3), {"price": 0.5, "delivery_days": 0.2, "sku": 0.3}),
-        PartySetup("seller", make_strategy("linear", None, 0.3), {"price": 0.6, "delivery_days": 0.1, "sku": 0.3}),
+        PartySetup(
+            "buyer", make_strategy("linear", None, 0.3), {"price": 0.5, "delivery_days": 0.2, "sku": 0.3}
+        ),
+        PartySetup(
+            "seller", make_strategy("linear", None, 0.3), {"price": 0.6, "delivery_days": 0.1, "sku": 0.3}
+        ),
     ]
     return [*price_days(250), SKU], parties, 10, None
 
@@ -44,7 +48,9 @@ def setup_substitute_sku():
 def setup_tit_for_tat():
     """A tit-for-tat seller opening against a conceder buyer."""
     parties = [
-        PartySetup("seller", make_strategy("tit_for_tat", reservation=0.3), {"price": 0.6, "delivery_days": 0.4}),
+        PartySetup(
+            "seller", make_strategy("tit_for_tat", reservation=0.3), {"price": 0.6, "delivery_days": 0.4}
+        ),
         PartySetup("buyer", make_strategy("conceder", 2.0, 0.2), {"price": 0.6, "delivery_days": 0.4}),
     ]
     return price_days(), parties, 12, None
@@ -60,7 +66,8 @@ def setup_blocked_by_a_constraint():
 
 
 @pytest.mark.parametrize(
-    "make", [setup_spec_example, setup_substitute_sku, setup_tit_for_tat, setup_blocked_by_a_constraint],
+    "make",
+    [setup_spec_example, setup_substitute_sku, setup_tit_for_tat, setup_blocked_by_a_constraint],
     ids=lambda f: f.__name__,
 )
 def test_offer_sequence(make, snapshot):

@@ -34,7 +34,9 @@ def test_time_based_target_curve(name, e, reservation, r, max_rounds, expected):
 
 
 def test_boulware_holds_out_and_conceder_gives_early():
-    boulware, linear, conceder = (make_strategy(n, e, 0.2) for n, e in [("boulware", 0.3), ("linear", 1), ("conceder", 3)])
+    boulware, linear, conceder = (
+        make_strategy(n, e, 0.2) for n, e in [("boulware", 0.3), ("linear", 1), ("conceder", 3)]
+    )
     for r in range(1, 19):
         t = time_fraction(r, 20)
         assert boulware.target(t) > linear.target(t) > conceder.target(t)

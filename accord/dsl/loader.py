@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,14 +67,8 @@ class Source:
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based line and column of a character offset."""
         starts = self._line_starts()
-        lo, hi = 0, len(starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1, offset - starts[lo] + 1
+        line = bisect_right(starts, offset) - 1
+        return line + 1, offset - starts[line] + 1
 
     def line_start(self, offset: int) -> int:
         return self.text.rfind("\n", 0, offset) + 1
@@ -284,6 +279,10 @@ def _make_loader(fast: bool) -> type:
         yaml_implicit_resolvers: dict = {}
         yaml_path_resolvers: dict = {}
 
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            # tags are read from the source text instead; this runs once per node, so keep it trivial
+            return _STR_TAG
+
     if fast and _HAVE_C:
 
         class _CLoader(_Parser, _NoResolver):  # type: ignore[misc, valid-type]
@@ -369,12 +368,15 @@ class _Builder:
 
     def __init__(self, source: Source):
         self.source = source
+        self.filename = source.filename
         self.diags: list[Diagnostic] = []
         self.seen: set[int] = set()
         self.aliased = False
 
     def _span(self, node: yaml.Node) -> Span:
-        return self.source.span(node.start_mark.index, node.end_mark.index)
+        """The node's span, straight from the parser's marks (0-based line and column)."""
+        a, b = node.start_mark, node.end_mark
+        return Span(self.filename, a.line + 1, a.column + 1, b.line + 1, b.column + 1)
 
     def _properties(self, node: yaml.Node, key: str | None, report: bool = True) -> int:
         """Report anchors and tags written before a node; return where its content starts."""
@@ -441,11 +443,11 @@ class _Builder:
                     value = resolve_plain(node.value)
             else:
                 value = node.value
-            return YScalar(value, style, src.span(start, end), start, end, src, content)
+            return YScalar(value, style, self._span(node), start, end, src, content)
         if src.text[start : start + 1] in ("&", "!"):
             self._properties(node, key, report=not again)
         if isinstance(node, yaml.SequenceNode):
-            return YSeq([self.build(n, key) for n in node.value], src.span(start, end), start, end, src)
+            return YSeq([self.build(n, key) for n in node.value], self._span(node), start, end, src)
         entries: list[tuple[YScalar, Node]] = []
         firsts: dict[str, tuple[int, YScalar]] = {}
         for knode, vnode in node.value:
@@ -475,7 +477,7 @@ class _Builder:
         if node.flow_style:
             for k, v in entries:
                 self._check_split(v, _key_str(k))
-        return YMap(entries, src.span(start, end), start, end, src)
+        return YMap(entries, self._span(node), start, end, src)
 
     def _check_split(self, v: Node, key: str) -> None:
         """`{ a: f(x, y) }` parses as {a: 'f(x', 'y)': null}: catch the unbalanced half."""

@@ -31,7 +31,9 @@ SpanT = InstanceOf[Span]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, extra="forbid")
+    # defer_build: the model builder uses model_construct, so pydantic's validators are built only
+    # when someone constructs or serializes a model directly (not on the `accord validate` path)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, extra="forbid", defer_build=True)
 
 
 class Name(_Model):
@@ -298,7 +300,9 @@ def read_policy(path: str | Path) -> tuple[Policy | None, list[Diagnostic]]:
     if root is None:
         return None, sorted(diags, key=Diagnostic.sort_key)
     structure = check_structure(root, filename)
-    diags += structure
+    # a YAML pitfall (E0103) also garbles the structure on its line: report the cause once
+    pitfall_lines = {d.span.line for d in found if d.code == "E0103"}
+    diags += [d for d in structure if d.span.line not in pitfall_lines]
     if structure:
         return None, sorted(diags, key=Diagnostic.sort_key)
     policy, found = build_policy(root, filename)

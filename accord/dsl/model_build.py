@@ -1,6 +1,8 @@
 """Build the typed model from a structurally valid positioned tree.
 
-The JSON Schema has already checked shapes, types and enums, so this module
+Models are made with `model_construct`: the JSON Schema has already checked
+every value, and skipping pydantic's validation (and the schema build it
+needs at first use) keeps `accord validate` fast. The JSON Schema has already checked shapes, types and enums, so this module
 can assume them and concentrate on what a schema cannot say: defaults that
 depend on other keys (an agent's owner), values that need parsing (durations,
 percentages, time zones) and consistency inside one construct (priorities
@@ -80,7 +82,7 @@ class _Builder:
         if not isinstance(node, YScalar) or node.value is None:
             raise _Abort
         text = node.value if isinstance(node.value, str) else node.text
-        return m.Expr(text=text, span=node.span, origin=node)
+        return m.Expr.model_construct(text=text, span=node.span, origin=node)
 
     def name(self, node: Node | None) -> m.Name | None:
         if node is None:
@@ -88,7 +90,7 @@ class _Builder:
         if not isinstance(node, YScalar):
             raise _Abort
         value = node.value if isinstance(node.value, str) else node.text
-        return m.Name(value=value, span=node.span)
+        return m.Name.model_construct(value=value, span=node.span)
 
     def names(self, node: Node | None) -> tuple[m.Name, ...] | None:
         if node is None:
@@ -103,7 +105,7 @@ class _Builder:
         if not isinstance(node, YMap):
             raise _Abort
         return tuple(
-            m.Output(name=_key(k), expr=self.expr(v), span=k.span)  # type: ignore[arg-type]
+            m.Output.model_construct(name=_key(k), expr=self.expr(v), span=k.span)  # type: ignore[arg-type]
             for k, v in node.items() if _key(k) not in skip
         )
 
@@ -129,7 +131,7 @@ class _Builder:
         constraints = tuple(self.constraint(n) for n in _seq(r.get("constraints")))
         slas = tuple(self.sla(n) for n in _seq(r.get("slas")))
         negotiations = {_key(k): self.negotiation(k, v) for k, v in _map(r.get("negotiations")).items()}
-        return m.Policy(
+        return m.Policy.model_construct(
             accord=self.scalar(r.get("accord")),
             policy=self.scalar(r.get("policy")),
             version=self.scalar(r.get("version")),
@@ -160,7 +162,7 @@ class _Builder:
 
     def case(self, node: Node | None) -> m.CaseSpec:
         c = _map(node)
-        return m.CaseSpec(
+        return m.CaseSpec.model_construct(
             key=self.expr(c.get("key")),
             closes_on=self.names(c.get("closes_on")) or (),
             approval=self.scalar(c.get("approval"), "approval"),
@@ -170,7 +172,7 @@ class _Builder:
     def table(self, key: YScalar, node: Node) -> m.Table:
         t = _map(node)
         rows = t.get("rows")
-        return m.Table(
+        return m.Table.model_construct(
             name=_key(key),
             name_span=key.span,
             file=self.scalar(t.get("file")),
@@ -188,9 +190,9 @@ class _Builder:
         hit = self.scalar(a.get("hit"), "first")
         rules = tuple(self.rule(i, n) for i, n in enumerate(_seq(a.get("rules"))))
         self.check_priorities(name, hit, rules, a)
-        signals = tuple(m.Signal(name=o.name, expr=o.expr, span=o.span) for o in self.outputs(a.get("signals")))
+        signals = tuple(m.Signal.model_construct(name=o.name, expr=o.expr, span=o.span) for o in self.outputs(a.get("signals")))
         trust = self.scalar(a.get("trust"), 1.0)
-        return m.Agent(
+        return m.Agent.model_construct(
             name=name,
             name_span=key.span,
             role=self.scalar(a.get("role")),
@@ -233,7 +235,7 @@ class _Builder:
         name = self.scalar(name_node) if name_node is not None else f"rule_{index + 1}"
         prio = self.scalar(r.get("priority"))
         trust = self.scalar(r.get("requires_trust"))
-        return m.Rule(
+        return m.Rule.model_construct(
             index=index,
             name=str(name),
             name_span=name_node.span if name_node is not None else _head(node.span),
@@ -252,7 +254,7 @@ class _Builder:
         if node is None:
             return None
         o = _map(node)
-        return m.Otherwise(
+        return m.Otherwise.model_construct(
             decide=self.name(o.get("decide")),
             reason=self.expr(o.get("reason")),
             set=self.outputs(o.get("set")),
@@ -272,7 +274,7 @@ class _Builder:
         span = node.span
         if kind in ("emit", "raise"):
             body = _map(value)
-            return m.Action(
+            return m.Action.model_construct(
                 kind=kind,
                 type=self.name(body.get("type")),
                 fields=self.outputs(value, skip=("type", "for_each", "copy") if kind == "raise"
@@ -282,12 +284,12 @@ class _Builder:
                 span=span,
             )
         if kind == "set":
-            return m.Action(kind="set", fields=self.outputs(value), span=span)
+            return m.Action.model_construct(kind="set", fields=self.outputs(value), span=span)
         if kind == "resolve":
-            return m.Action(kind="resolve", label=self.name(value), span=span)
+            return m.Action.model_construct(kind="resolve", label=self.name(value), span=span)
         if kind == "escalate":
             body = _map(value)
-            return m.Action(
+            return m.Action.model_construct(
                 kind="escalate",
                 queue=self.expr(body.get("queue")),
                 priority=self.expr(body.get("priority")),
@@ -295,7 +297,7 @@ class _Builder:
                 span=span,
             )
         if kind == "close":
-            return m.Action(kind="close", span=span)
+            return m.Action.model_construct(kind="close", span=span)
         raise _Abort
 
     # -- constraints and SLAs
@@ -303,7 +305,7 @@ class _Builder:
     def constraint(self, node: Node) -> m.Constraint:
         c = _map(node)
         name_node = c.get("name")
-        return m.Constraint(
+        return m.Constraint.model_construct(
             name=self.scalar(name_node),
             name_span=name_node.span if name_node is not None else node.span,
             applies_to=self.names(c.get("applies_to")),
@@ -331,7 +333,7 @@ class _Builder:
             if at_risk is None:
                 self.error("E0406", f"'{_shown(at_risk_node)}' is not a percentage between 0% and 100%",
                            at_risk_node.span, help=PERCENT_HELP)
-        return m.Sla(
+        return m.Sla.model_construct(
             name=self.scalar(name_node),
             name_span=name_node.span if name_node is not None else node.span,
             start=self.names(s.get("start")) or (),
@@ -359,7 +361,7 @@ class _Builder:
         if len(award) != 1:
             raise _Abort
         direction, award_expr = award.entries[0]
-        return m.ContractNet(
+        return m.ContractNet.model_construct(
             name=_key(key),
             name_span=key.span,
             manager=self.name(n.get("manager")),
@@ -384,7 +386,7 @@ class _Builder:
             self.error("E0604", f"'{opens.value}' opens negotiation '{neg}' but is not one of its parties",
                        opens.span, help=did_you_mean(opens.value, party_names)
                        or "parties: " + ", ".join(party_names))
-        return m.AlternatingOffers(
+        return m.AlternatingOffers.model_construct(
             name=neg,
             name_span=key.span,
             parties=parties,
@@ -417,7 +419,7 @@ class _Builder:
                        help="'e' sets the concession curve of boulware, linear and conceder")
             e = None
         reservation = self.scalar(p.get("reservation"), 0.0)
-        return m.Party(
+        return m.Party.model_construct(
             role_name=_key(key),
             agent=self.name(p.get("agent")),
             strategy=strategy,
@@ -431,7 +433,8 @@ class _Builder:
         name = _key(key)
         where = f"issue '{name}' of negotiation '{neg}'"
         range_node, options_node = i.get("range"), i.get("options")
-        if (range_node is None) == (options_node is None):
+        kind_ok = (range_node is None) != (options_node is None)
+        if not kind_ok:
             both = range_node is not None
             self.error("E0607", f"{where} has both 'range' and 'options'" if both
                        else f"{where} needs a 'range' or 'options'",
@@ -445,6 +448,7 @@ class _Builder:
         if options is not None and len(set(map(_hashable, options))) != len(options):
             self.error("E0603", f"{where} lists an option twice", options_node.span)  # type: ignore[union-attr]
         prefs: dict[str, str | tuple] = {}
+        unknown_party = False
         for k, v in i.items():
             party = _key(k)
             if party in ("range", "options", "steps", "weight"):
@@ -452,9 +456,12 @@ class _Builder:
             if party not in parties:
                 self.error("E0606", f"'{party}' in {where} is not a party of the negotiation", k.span,
                            help=did_you_mean(party, parties) or "parties: " + ", ".join(parties))
+                unknown_party = True
                 continue
             pref = to_plain(v)
-            if isinstance(pref, list):
+            if not kind_ok:
+                pref = tuple(pref) if isinstance(pref, list) else pref
+            elif isinstance(pref, list):
                 pref = tuple(pref)
                 if options is None:
                     self.error("E0603", f"{party}'s preference on {where} is a list, but the issue is a range",
@@ -477,7 +484,7 @@ class _Builder:
                            v.span, help="list the options in the party's order, best first")
             prefs[party] = pref
         for party in parties:
-            if party not in prefs:
+            if party not in prefs and not unknown_party:
                 self.error("E0606", f"{where} does not say what party '{party}' prefers", key.span,
                            help=f"add {party}: low or {party}: high (or the options in order, best first)")
         weights: dict[str, float] = {}
@@ -490,7 +497,7 @@ class _Builder:
             weights[party] = float(self.scalar(v))
         for party in parties:
             weights.setdefault(party, 1.0)
-        return m.Issue(
+        return m.Issue.model_construct(
             name=name,
             range=rng,
             steps=self.scalar(i.get("steps"), 11),

@@ -39,10 +39,42 @@ def load_schema() -> dict:
 
 @lru_cache(maxsize=1)
 def validator() -> Any:
-    """A Draft 2020-12 validator for the policy schema, compiled once per process."""
+    """A Draft 2020-12 validator for the policy schema, compiled once per process.
+
+    It validates a copy of the schema with every `$ref` inlined (the schema is
+    not recursive): resolving references was about half the validation time.
+    Each inlined definition is tagged `x-def: <name>` so errors can still be
+    told apart by the definition they come from.
+    """
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(load_schema())
+    return Draft202012Validator(_inlined(load_schema()))
+
+
+def _inlined(schema: dict) -> dict:
+    defs = schema.get("$defs", {})
+    memo: dict[str, dict] = {}
+
+    def resolve(name: str) -> dict:
+        if name not in memo:
+            body = walk(defs[name])
+            body["x-def"] = name
+            memo[name] = body
+        return memo[name]
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                target = resolve(ref[len("#/$defs/"):])
+                siblings = {k: v for k, v in node.items() if k != "$ref"}
+                return {**target, **siblings} if siblings else target
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(x) for x in node]
+        return node
+
+    return walk(schema)
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str | None:
@@ -57,7 +89,7 @@ def check_structure(root: Node, filename: str) -> list[Diagnostic]:
         got = "a list" if isinstance(root, YSeq) else _got(to_plain(root))
         return [Diagnostic("E0403", f"expected a mapping of policy keys, got {got}", root.span,
                            help="a policy file is a mapping that starts with 'accord: 1'")]
-    mapper = _Mapper(root, load_schema())
+    mapper = _Mapper(root)
     diags: list[Diagnostic] = []
     seen: set[tuple] = set()
     for error in validator().iter_errors(to_plain(root)):
@@ -181,16 +213,8 @@ def _quote_value(value: Any) -> str:
 
 
 class _Mapper:
-    def __init__(self, root: YMap, schema: dict):
+    def __init__(self, root: YMap):
         self.root = root
-        defs = schema["$defs"]
-        self.expr_schemas = {id(defs["expression"]), id(defs["template"]), id(defs["value"])}
-        self.duration_schema = id(defs["duration"])
-        self.percent_schema = id(defs["percentage"])
-        self.fraction_schema = id(defs["fraction"])
-        self.action_schema = id(defs["action"])
-        self.table_schema = id(defs["table"])
-        self.preference_schema = id(defs["preference"])
 
     # -- navigation
 
@@ -297,7 +321,7 @@ class _Mapper:
                 continue
             span = self.key_span(path, key)
             help_ = did_you_mean(key, allowed) or "allowed keys: " + ", ".join(allowed)
-            if id(schema) == self.action_schema and not did_you_mean(key, allowed):
+            if _def(schema) == "action" and not did_you_mean(key, allowed):
                 help_ = "an action is one of: " + ", ".join(allowed)
             out.append(Diagnostic("E0401", f"unknown key '{key}' in {self.context(path)}", span, help=help_))
         return out
@@ -322,11 +346,11 @@ class _Mapper:
         field = self._field(path)
         value = error.instance
         name = field if isinstance(field, str) else (path[-2] if len(path) >= 2 else "value")
-        if id(schema) in self.expr_schemas:
+        if _def(schema) in ("expression", "template", "value"):
             return [self._pitfall(node, key_node, name, value)]
-        if id(schema) == self.percent_schema:
+        if _def(schema) == "percentage":
             return [Diagnostic("E0406", f"{_quote_value(value)} is not a percentage", node.span, help=PERCENT_HELP)]
-        if id(schema) == self.duration_schema:
+        if _def(schema) == "duration":
             return [Diagnostic("E0405", f"{_quote_value(value)} is not a duration", node.span, help=DURATION_HELP)]
         expected = _expected(schema, field)
         help_ = None
@@ -374,7 +398,7 @@ class _Mapper:
         field = self._field(path)
         value = error.instance
         choices = [str(c) for c in error.validator_value]
-        if id(schema) == self.preference_schema or (len(path) >= 4 and path[-3] == "issues"):
+        if _def(schema) == "preference" or (len(path) >= 4 and path[-3] == "issues"):
             return [Diagnostic("E0404", f"{_quote_value(value)} is not a preference", node.span,
                                help="write low or high for a range, or the options in order, best first")]
         what = _ENUM_WHAT.get(field, f"choice for '{field}'")
@@ -402,9 +426,9 @@ class _Mapper:
 
     def _bad_pattern(self, value: Any, schema: dict, path: list, span: Span) -> Diagnostic:
         shown = _quote_value(value)
-        if id(schema) == self.duration_schema:
+        if _def(schema) == "duration":
             return Diagnostic("E0405", f"{shown} is not a duration", span, help=DURATION_HELP)
-        if id(schema) == self.percent_schema or (path and path[-1] == "at_risk"):
+        if _def(schema) == "percentage" or (path and path[-1] == "at_risk"):
             return Diagnostic("E0406", f"{shown} is not a percentage", span, help=PERCENT_HELP)
         if path == ["policy"]:
             return Diagnostic("E0404", f"{shown} is not a policy name", span,
@@ -413,7 +437,7 @@ class _Mapper:
         if isinstance(value, str):
             fixed = value.strip().lower().replace("-", "_").replace(" ", "_")
             if fixed and fixed != value and (fixed[0].isalpha() or fixed[0] == "_") and fixed.isidentifier():
-                suggestion = f"{IDENT_HELP}: did you mean '{fixed}'?"
+                suggestion = f"did you mean '{fixed}'? {IDENT_HELP}"
         return Diagnostic("E0404", f"{shown} is not an identifier", span, help=suggestion or IDENT_HELP)
 
     def _on_property_name(self, error: Any, path: list) -> list[Diagnostic]:
@@ -426,7 +450,7 @@ class _Mapper:
         node, _ = self.locate(path)
         field = self._field(path)
         value = error.instance
-        if field == "at_risk" or id(schema) == self.percent_schema:
+        if field == "at_risk" or _def(schema) == "percentage":
             return [Diagnostic("E0406", f"{_quote_value(value)} is not a percentage", node.span, help=PERCENT_HELP)]
         lo, hi = schema.get("minimum"), schema.get("maximum")
         xlo = schema.get("exclusiveMinimum")
@@ -449,7 +473,7 @@ class _Mapper:
         node, key_node = self.locate(path)
         span = key_node.span if key_node is not None else node.span
         field = self._field(path)
-        if id(schema) == self.action_schema:
+        if _def(schema) == "action":
             return [Diagnostic("E0402", f"{self.context(path)} is empty", node.span,
                                help="an action is one of: " + ", ".join(schema.get("properties", {})))]
         if field == "agents":
@@ -467,7 +491,7 @@ class _Mapper:
     def _on_maxProperties(self, error: Any, path: list, schema: dict) -> list[Diagnostic]:
         node, key_node = self.locate(path)
         field = self._field(path)
-        if id(schema) == self.action_schema:
+        if _def(schema) == "action":
             keys = list(error.instance)
             return [Diagnostic("E0404", f"{self.context(path)} has several actions in one item: "
                                + ", ".join(f"'{k}'" for k in keys), node.span,
@@ -493,7 +517,7 @@ class _Mapper:
 
     def _on_minLength(self, error: Any, path: list, schema: dict) -> list[Diagnostic]:
         node, key_node = self.locate(path)
-        if id(schema) == self.duration_schema:
+        if _def(schema) == "duration":
             return [Diagnostic("E0405", f"{_quote_value(error.instance)} is not a duration", node.span,
                                help=DURATION_HELP)]
         field = self._field(path)
@@ -502,7 +526,7 @@ class _Mapper:
     def _on_oneOf(self, error: Any, path: list, schema: dict) -> list[Diagnostic]:
         node, key_node = self.locate(path)
         instance = error.instance if isinstance(error.instance, dict) else {}
-        if id(schema) == self.table_schema:
+        if _def(schema) == "table":
             span = key_node.span if key_node is not None else node.span
             if "file" in instance and "rows" in instance:
                 return [Diagnostic("E0404", f"{self.context(path)} has both 'file' and 'rows'",
@@ -522,6 +546,11 @@ class _Mapper:
         if best is None:
             return self._generic(error, path)
         return self.map(best)
+
+
+def _def(schema: Any) -> str | None:
+    """The definition an (inlined) subschema came from."""
+    return schema.get("x-def") if isinstance(schema, dict) else None
 
 
 def _dotted(path: Sequence[Any]) -> str:

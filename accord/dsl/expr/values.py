@@ -1,0 +1,308 @@
+"""Runtime values: plain Python objects, plus the few helpers that give them
+CEL's meaning.
+
+    null → None, bool, int (int64), double → float, string → str, bytes,
+    list, map → dict, timestamp → aware datetime, duration → timedelta,
+    type → `CelType`, error → `EvaluationError` (see errors.py)
+
+Also here: reading and writing durations and timestamps, `render_value` (how
+a value shows inside a template) and `to_json`.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from decimal import Decimal
+
+from accord.dsl.expr.errors import EvaluationError
+
+INT_MIN = -(2**63)
+INT_MAX = 2**63 - 1
+
+
+class CelType:
+    """A type value, as returned by `type(x)`: compares equal by name and
+    renders as its name (`type(1) == int`, `string(type(1)) == "int"`)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CelType) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(("CelType", self.name))
+
+    def __repr__(self) -> str:
+        return f"CelType({self.name!r})"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+TYPE_NAMES = ("null_type", "bool", "int", "double", "string", "bytes", "list", "map",
+              "timestamp", "duration", "type")
+#: the builtin type identifiers, always in scope (a macro variable may shadow one)
+TYPES: dict[str, CelType] = {name: CelType(name) for name in TYPE_NAMES}
+
+_TYPE_OF = {
+    type(None): "null_type", bool: "bool", int: "int", float: "double", str: "string",
+    bytes: "bytes", list: "list", tuple: "list", dict: "map", datetime: "timestamp",
+    timedelta: "duration", CelType: "type",
+}
+
+
+def type_name(value: object) -> str:
+    """The CEL type name of a runtime value (used in error messages and `type()`)."""
+    name = _TYPE_OF.get(type(value))
+    if name is not None:
+        return name
+    if isinstance(value, EvaluationError):
+        return "error"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "map"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, datetime):
+        return "timestamp"
+    if isinstance(value, timedelta):
+        return "duration"
+    return type(value).__name__
+
+
+# --- durations -------------------------------------------------------------
+
+_UNIT_US = {"d": 86_400_000_000, "h": 3_600_000_000, "m": 60_000_000, "s": 1_000_000,
+            "ms": 1_000, "us": 1, "µs": 1, "ns": Decimal("0.001")}
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ms|us|µs|ns|d|h|m|s)")
+_DURATION = re.compile(r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ms|us|µs|ns|d|h|m|s))+")
+MAX_DURATION = timedelta(days=999_999_999)
+
+
+def parse_duration(text: str) -> timedelta:
+    """`"1h30m"`, `"90s"`, `"2d"`, `"1.5h"`, `"-15m"`, `"100ms"`, `"0"`; raises ValueError."""
+    if text in ("0", "+0", "-0"):
+        return timedelta(0)
+    if not _DURATION.fullmatch(text):
+        raise ValueError(f"invalid duration '{text}'")
+    sign = -1 if text.startswith("-") else 1
+    total = Decimal(0)
+    for number, unit in _DURATION_PART.findall(text):
+        total += Decimal(number) * _UNIT_US[unit]
+    try:
+        return sign * timedelta(microseconds=int(total))
+    except OverflowError:
+        raise ValueError(f"duration '{text}' is out of range") from None
+
+
+def format_duration(value: timedelta) -> str:
+    """Analyst-facing form: `1h30m`, `2d`, `1.5s`, `250ms`, `0s`, `-15m`."""
+    us = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    if us == 0:
+        return "0s"
+    sign = "-" if us < 0 else ""
+    us = abs(us)
+    days, us = divmod(us, 86_400_000_000)
+    hours, us = divmod(us, 3_600_000_000)
+    minutes, us = divmod(us, 60_000_000)
+    parts = []
+    if days:
+        parts.append(f"{days}d")
+    if hours:
+        parts.append(f"{hours}h")
+    if minutes:
+        parts.append(f"{minutes}m")
+    if us:
+        if not parts and us < 1_000_000:
+            parts.append(f"{us // 1000}ms" if us % 1000 == 0 else f"{us}us")
+        else:
+            seconds, frac = divmod(us, 1_000_000)
+            parts.append(f"{seconds}.{frac:06d}".rstrip("0") + "s" if frac else f"{seconds}s")
+    return sign + "".join(parts)
+
+
+def duration_seconds_text(value: timedelta) -> str:
+    """CEL's canonical form, as in JSON: `5400s`, `1.5s`, `-0.25s`."""
+    us = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    sign = "-" if us < 0 else ""
+    seconds, frac = divmod(abs(us), 1_000_000)
+    return f"{sign}{seconds}.{frac:06d}".rstrip("0") + "s" if frac else f"{sign}{seconds}s"
+
+
+# --- timestamps ------------------------------------------------------------
+
+_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
+    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?"
+)
+
+
+def parse_timestamp(text: str, tz: tzinfo | None) -> datetime:
+    """RFC 3339; without an offset the time is read in `tz`, and is an error without one.
+
+    Raises ValueError with an analyst-facing message."""
+    m = _TIMESTAMP.fullmatch(text.strip())
+    if not m:
+        raise ValueError(f"invalid timestamp '{text}'")
+    year, month, day, hour, minute, second, frac, zulu, sign, oh, om = m.groups()
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    if zulu:
+        zone: tzinfo | None = timezone.utc
+    elif sign:
+        offset = timedelta(hours=int(oh), minutes=int(om))
+        if offset >= timedelta(hours=24):
+            raise ValueError(f"invalid timestamp '{text}'")
+        zone = timezone(-offset if sign == "-" else offset)
+    else:
+        if tz is None:
+            raise ValueError(f"timestamp '{text}' has no offset and the policy sets no timezone")
+        zone = None
+    try:
+        value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro)
+    except ValueError:
+        raise ValueError(f"invalid timestamp '{text}'") from None
+    if zone is None:
+        return value.replace(tzinfo=tz)
+    return value.replace(tzinfo=zone)
+
+
+def format_timestamp(value: datetime) -> str:
+    """RFC 3339: `Z` when the offset is zero, fractional seconds only when present."""
+    offset = value.utcoffset()
+    text = value.strftime("%Y-%m-%dT%H:%M:%S") if value.year >= 1000 else (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:{value.second:02d}")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}".rstrip("0")
+    if offset is None or not offset:
+        return text + "Z"
+    total = int(offset.total_seconds()) // 60
+    sign = "-" if total < 0 else "+"
+    hours, minutes = divmod(abs(total), 60)
+    return f"{text}{sign}{hours:02d}:{minutes:02d}"
+
+
+# --- rendering -------------------------------------------------------------
+
+def _format_double(value: float) -> str | float | int:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _json_ready(value: object, *, for_render: bool) -> object:
+    """The JSON-able form shared by `render_value` (nested) and `to_json`."""
+    if value is None or value is True or value is False or type(value) is str:
+        return value
+    if type(value) is int:
+        return value
+    if type(value) is float:
+        out = _format_double(value)
+        return out if for_render or not isinstance(out, int) else value
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v, for_render=for_render) for v in value]
+    if isinstance(value, Mapping):
+        return {_key_text(k): _json_ready(v, for_render=for_render) for k, v in value.items()}
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, timedelta):
+        return format_duration(value) if for_render else duration_seconds_text(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, CelType):
+        return value.name
+    if isinstance(value, EvaluationError):
+        return {"error": value.message}
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return _json_ready(float(value), for_render=for_render)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _key_text(key: object) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(_json_ready(key, for_render=True))
+
+
+def render_value(value: object) -> str:
+    """How a value shows in a template: JSON, except that a string shows
+    without quotes and an integral double without a fraction (`150.0` → `150`);
+    timestamps are RFC 3339 and durations read like `1h30m`."""
+    if type(value) is str:
+        return value
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return str(value)
+    out = _json_ready(value, for_render=True)
+    if isinstance(out, str):
+        return out
+    if isinstance(out, float):
+        return repr(out)
+    import orjson
+
+    return orjson.dumps(out, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def to_json(value: object) -> object:
+    """A value as JSON-able Python: timestamps as RFC 3339 strings, durations
+    as CEL's `"5400s"`, bytes as base64, non-finite doubles as strings, an
+    error as `{"error": message}`."""
+    return _json_ready(value, for_render=False)
+
+
+def from_plain(value: object, tz: tzinfo | None = None) -> object:
+    """Normalise host data into runtime values: tuples become lists, other
+    mappings dicts, a naive datetime is read in `tz` (UTC when None)."""
+    if value is None or type(value) in (bool, int, float, str, bytes, timedelta, CelType):
+        return value
+    if isinstance(value, EvaluationError):
+        return value
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=tz or timezone.utc)
+    if isinstance(value, Mapping):
+        return {k: from_plain(v, tz) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [from_plain(v, tz) for v in value]
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"a value of Python type {type(value).__name__!r} cannot enter an expression")

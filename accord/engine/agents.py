@@ -1,0 +1,327 @@
+"""One agent's run on one event: signals, or rules under a hit policy with
+constraints, negotiations and the autonomy gate; then the decision record.
+
+The order inside a firing rule is the spec's: negotiation, `set` outputs in file
+order, `reason`, constraint checks on the tentative outputs, then commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from accord.dsl.expr import EvaluationError
+from accord.dsl.plan import Agent, Rule
+from accord.engine.actions import render, run_actions
+from accord.engine.context import EventCtx
+from accord.engine.negotiate import run_negotiation
+from accord.engine.state import Held
+
+if TYPE_CHECKING:
+    from accord.engine.core import Engine
+
+
+@dataclass
+class Fired:
+    rule: Rule
+    outputs: dict[str, Any]
+    reason: str | None
+    escalations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    """What the log needs to know about one activation."""
+
+    trace: list[dict] = field(default_factory=list)
+    checks: list[dict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    negotiation_id: str | None = None
+    stopped: str | None = None  # an on_error escalation: the message
+
+
+def _message(err: Exception) -> str:
+    return err.message if isinstance(err, EvaluationError) else str(err)
+
+
+def _guard(expr, scope: dict) -> bool:
+    value = expr.fn(scope)
+    if value is True:
+        return True
+    if value is False:
+        return False
+    raise EvaluationError(f"condition is a {type(value).__name__}, not a bool")
+
+
+def _check_constraints(eng: Engine, agent: Agent, fired: Fired, run: Run, scope: dict) -> bool:
+    """Returns False when a `block` constraint rejects the rule; every check is recorded."""
+    allowed = True
+    for c in agent.constraints:
+        error = None
+        try:
+            ok = c.check.fn(scope) is True
+        except EvaluationError as err:
+            ok, error = False, err.message
+        message = None
+        if not ok and c.message is not None:
+            try:
+                message = c.message.fn(scope)
+            except EvaluationError as err:
+                message = f"message failed: {err.message}"
+        entry = {"constraint": c.name, "rule": fired.rule.name, "passed": ok, "on_violation": c.on_violation}
+        if message is not None:
+            entry["message"] = message
+        if error is not None:
+            entry["error"] = error
+        run.checks.append(entry)
+        if not ok:
+            if c.on_violation == "block":
+                allowed = False
+            elif c.on_violation == "escalate":
+                fired.escalations.append(message or f"constraint '{c.name}' violated")
+    return allowed
+
+
+def _fire(eng: Engine, ctx: EventCtx, agent: Agent, rule: Rule, run: Run, decision_id: str,
+          *, constrained: bool) -> Fired | None:
+    """Tentatively apply a rule; None when a constraint blocks it."""
+    scope = ctx.scope
+    previous = scope.get(agent.name)
+    neg_saved = None
+    if rule.negotiate:
+        neg = eng.plan.negotiations[rule.negotiate]
+        neg_saved = (rule.negotiate, scope.get(rule.negotiate))
+        outputs, run.negotiation_id = run_negotiation(eng, ctx, neg, agent.name, decision_id)
+        scope[rule.negotiate] = outputs
+    tentative: dict[str, Any] = {"decision": rule.decide, "rule": rule.name}
+    scope[agent.name] = tentative
+    for out in rule.outputs:
+        try:
+            tentative[out.name] = out.value.fn(scope)
+        except EvaluationError as err:
+            tentative[out.name] = err
+            run.errors.append(f"output '{out.name}' of rule '{rule.name}': {err.message}")
+    reason = None
+    try:
+        reason = render(rule.reason, scope)
+    except EvaluationError as err:
+        run.errors.append(f"reason of rule '{rule.name}': {err.message}")
+    if reason is not None:
+        tentative["reason"] = reason
+    fired = Fired(rule, tentative, reason)
+    if constrained and not _check_constraints(eng, agent, fired, run, scope):
+        scope[agent.name] = previous
+        if neg_saved:
+            scope[neg_saved[0]] = neg_saved[1]
+        run.trace.append({"rule": rule.name, "result": "blocked",
+                          "by": [c["constraint"] for c in run.checks if c["rule"] == rule.name and not c["passed"]
+                                 and c["on_violation"] == "block"]})
+        return None
+    scope[agent.name] = previous
+    if neg_saved:
+        ctx.case.memory[rule.negotiate] = scope[rule.negotiate]
+    return fired
+
+
+def _test(agent: Agent, rule: Rule, scope: dict, run: Run) -> bool | None:
+    """True/False for a rule's `when`; None when it errored (recorded in the trace)."""
+    if rule.when is None:
+        return True
+    try:
+        return _guard(rule.when, scope)
+    except EvaluationError as err:
+        run.trace.append({"rule": rule.name, "result": "error", "error": err.message})
+        run.errors.append(f"rule '{rule.name}': {err.message}")
+        if agent.on_error == "escalate":
+            run.stopped = f"rule '{rule.name}' failed: {err.message}"
+        return None
+
+
+def select(eng: Engine, ctx: EventCtx, agent: Agent, run: Run, decision_id: str) -> list[Fired]:
+    """Apply the agent's hit policy; returns the rules that fire (empty: otherwise or nothing)."""
+    scope = ctx.scope
+    fired: list[Fired] = []
+    if agent.hit == "unique":
+        matches = []
+        for rule in agent.rules:
+            ok = _test(agent, rule, scope, run)
+            if run.stopped:
+                return []
+            if ok:
+                matches.append(rule)
+            elif ok is False:
+                run.trace.append({"rule": rule.name, "result": "no match"})
+        if len(matches) > 1:
+            names = ", ".join(f"'{r.name}'" for r in matches)
+            run.errors.append(f"hit policy unique: rules {names} all match")
+            run.trace.append({"rule": None, "result": "error", "error": f"rules {names} all match"})
+            return []
+        if matches:
+            f = _fire(eng, ctx, agent, matches[0], run, decision_id, constrained=True)
+            if f:
+                run.trace.append({"rule": f.rule.name, "result": "fired"})
+                fired.append(f)
+        return fired
+    for rule in agent.rules:
+        ok = _test(agent, rule, scope, run)
+        if run.stopped:
+            return []
+        if not ok:
+            if ok is False:
+                run.trace.append({"rule": rule.name, "result": "no match"})
+            continue
+        f = _fire(eng, ctx, agent, rule, run, decision_id, constrained=True)
+        if f is None:
+            continue
+        run.trace.append({"rule": rule.name, "result": "fired"})
+        fired.append(f)
+        if agent.hit != "collect":
+            break
+    return fired
+
+
+def run_signals(eng: Engine, ctx: EventCtx, agent: Agent, decision_id: str) -> None:
+    scope = ctx.scope
+    memory: dict[str, Any] = {}
+    scope[agent.name] = memory
+    errors = []
+    for sig in agent.signals:
+        try:
+            memory[sig.name] = sig.value.fn(scope)
+        except EvaluationError as err:
+            memory[sig.name] = err
+            errors.append(f"signal '{sig.name}': {err.message}")
+    ctx.case.memory[agent.name] = memory
+    ctx.committed.add(agent.name)
+    eng.record(ctx, agent, decision_id, rule=None, outcome=None, reason=None, outputs=memory,
+               trace=[{"signal": s.name, "result": "error" if isinstance(memory[s.name], EvaluationError) else "ok"}
+                      for s in agent.signals],
+               checks=[], escalated=False, held=False, approved_by=None,
+               error="; ".join(errors) or None, negotiation_id=None)
+
+
+def run_agent(eng: Engine, ctx: EventCtx, agent: Agent) -> None:
+    """Activate an agent whose `on` and `after` already match this event."""
+    case = ctx.case
+    scope = ctx.scope
+    decision_id = eng.new_decision_id(ctx, agent.name)
+    inputs_scope_ready = eng.capture_inputs(ctx, agent, own=True)
+    if agent.when is not None:
+        try:
+            if not _guard(agent.when, scope):
+                return
+        except EvaluationError as err:
+            escalated = agent.on_error == "escalate"
+            if escalated:
+                eng.escalate(ctx, agent.name, decision_id, None, None, f"guard failed: {err.message}", "error")
+                eng.commit(ctx, agent.name, {"decision": "error", "reason": f"guard failed: {err.message}"})
+            eng.record(ctx, agent, decision_id, rule=None, outcome="error" if escalated else None, reason=None,
+                       outputs=None, trace=[{"guard": agent.when.source, "result": "error", "error": err.message}],
+                       checks=[], escalated=escalated, held=False, approved_by=None, error=err.message,
+                       negotiation_id=None, inputs=inputs_scope_ready)
+            return
+    if agent.role == "perception":
+        run_signals(eng, ctx, agent, decision_id)
+        return
+    run = Run()
+    fired = select(eng, ctx, agent, run, decision_id)
+    if run.stopped:
+        eng.escalate(ctx, agent.name, decision_id, None, None, run.stopped, "error")
+        failed_rule = next((t["rule"] for t in reversed(run.trace) if t.get("result") == "error"), None)
+        eng.commit(ctx, agent.name, {"decision": "error", "rule": failed_rule, "reason": run.stopped})
+        eng.record(ctx, agent, decision_id, rule=failed_rule, outcome="error", reason=run.stopped, outputs=None,
+                   trace=run.trace, checks=run.checks, escalated=True, held=False, approved_by=None,
+                   error="; ".join(run.errors), negotiation_id=run.negotiation_id, inputs=inputs_scope_ready)
+        return
+    if not fired and agent.otherwise is not None:
+        f = _fire(eng, ctx, agent, agent.otherwise, run, decision_id, constrained=False)
+        run.trace.append({"rule": "otherwise", "result": "fired"})
+        fired = [f]
+    escalations = [m for f in fired for m in f.escalations]
+    if not fired:
+        eng.commit(ctx, agent.name, {"decision": None})
+        eng.record(ctx, agent, decision_id, rule=None, outcome=None, reason=None, outputs={"decision": None},
+                   trace=run.trace, checks=run.checks, escalated=False, held=False, approved_by=None,
+                   error="; ".join(run.errors) or None, negotiation_id=run.negotiation_id,
+                   inputs=inputs_scope_ready)
+        return
+    if agent.hit == "collect":
+        outputs: dict[str, Any] = {}
+        for f in fired:
+            outputs.update(f.outputs)
+        outputs["decision"] = [f.rule.decide for f in fired]
+        outputs["rule"] = [f.rule.name for f in fired]
+        reasons = [f.reason for f in fired if f.reason]
+        reason = "; ".join(reasons) if reasons else None
+        if reason is None:
+            outputs.pop("reason", None)
+        else:
+            outputs["reason"] = reason
+        rule_name = ", ".join(f.rule.name for f in fired)
+        outcome: Any = outputs["decision"]
+    else:
+        outputs, reason, rule_name, outcome = fired[0].outputs, fired[0].reason, fired[0].rule.name, fired[0].rule.decide
+    gate = [f.rule for f in fired if f.rule.requires_trust is not None and agent.trust < f.rule.requires_trust]
+    if gate:
+        need = max(r.requires_trust for r in gate)
+        case.held[agent.name] = Held(decision_id, rule_name, [f.rule.name for f in fired], outcome, outputs, reason)
+        eng.commit(ctx, agent.name, {"decision": "held", "proposed": outcome}, committed=False)
+        eng.escalate(ctx, agent.name, decision_id, None, None,
+                     f"trust: agent '{agent.name}' has trust {agent.trust:g}, rule '{gate[0].name}' requires {need:g}",
+                     "trust")
+        eng.record(ctx, agent, decision_id, rule=rule_name, outcome=outcome, reason=reason, outputs=outputs,
+                   trace=run.trace, checks=run.checks, escalated=True, held=True, approved_by=None,
+                   error="; ".join(run.errors) or None, negotiation_id=run.negotiation_id, inputs=inputs_scope_ready)
+        return
+    escalated = apply_decision(eng, ctx, agent, decision_id, outputs, [f.rule for f in fired], escalations, run.errors)
+    eng.record(ctx, agent, decision_id, rule=rule_name, outcome=outcome, reason=reason, outputs=outputs,
+               trace=run.trace, checks=run.checks, escalated=escalated, held=False, approved_by=None,
+               error="; ".join(run.errors) or None, negotiation_id=run.negotiation_id, inputs=inputs_scope_ready)
+
+
+def apply_decision(eng: Engine, ctx: EventCtx, agent: Agent, decision_id: str, outputs: dict,
+                   rules: list[Rule], escalations: list[str], errors: list[str]) -> bool:
+    """Commit outputs, escalate for constraints and output errors, run the rules' actions."""
+    eng.commit(ctx, agent.name, outputs)
+    escalated = False
+    for message in escalations:
+        eng.escalate(ctx, agent.name, decision_id, None, None, message, "constraint")
+        escalated = True
+    if errors and agent.on_error == "escalate":
+        eng.escalate(ctx, agent.name, decision_id, None, None, "; ".join(errors), "error")
+        escalated = True
+    for rule in rules:
+        if rule.actions and run_actions(eng, ctx, rule.actions, agent=agent.name, decision_id=decision_id,
+                                        errors=errors):
+            escalated = True
+    return escalated
+
+
+def settle_approval(eng: Engine, ctx: EventCtx) -> None:
+    """An approval event commits or rejects a held decision before any agent runs on it."""
+    event = ctx.event
+    name = event.get("agent")
+    held = ctx.case.held.pop(name, None) if isinstance(name, str) else None
+    if held is None:
+        return
+    agent = eng.plan.agent(name)
+    decision_id = eng.new_decision_id(ctx, name)
+    approved = event.get("approved") is True
+    by = event.get("by")
+    by = None if by is None else str(by)
+    trace = [{"approval": "approved" if approved else "rejected", "by": by, "held_decision": held.decision_id}]
+    if approved:
+        errors: list[str] = []
+        rules = [r for r in agent.rules if r.name in held.rules]
+        if agent.otherwise is not None and agent.otherwise.name in held.rules:
+            rules.append(agent.otherwise)
+        escalated = apply_decision(eng, ctx, agent, decision_id, held.outputs, rules, [], errors)
+        eng.record(ctx, agent, decision_id, rule=held.rule, outcome=held.label, reason=held.reason,
+                   outputs=held.outputs, trace=trace, checks=[], escalated=escalated, held=False, approved_by=by,
+                   error="; ".join(errors) or None, negotiation_id=None)
+    else:
+        outputs = {"decision": "rejected", "rule": held.rule, "proposed": held.label}
+        eng.commit(ctx, name, outputs)
+        eng.record(ctx, agent, decision_id, rule=held.rule, outcome="rejected", reason=None, outputs=outputs,
+                   trace=trace, checks=[], escalated=False, held=False, approved_by=None, error=None,
+                   negotiation_id=None)

@@ -1,0 +1,320 @@
+"""The engine's core: a deterministic function of (plan, events) → log rows.
+
+`Engine.process` takes one raw event at a time and appends rows to `Engine.rows`;
+all mutable state lives in `Engine.state`, which can be checkpointed and
+restored. No clock, randomness or I/O is touched here: sources and the log
+writer sit outside (see `accord.engine.runner`), so the same code can run
+partitioned by case key and the logs be merged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from typing import Any
+
+from accord.dsl.expr import EvaluationError
+from accord.dsl.plan import Agent, Plan
+from accord.engine import agents as agent_runs
+from accord.engine.actions import run_actions
+from accord.engine.context import EventCtx
+from accord.engine.records import Rows, stable_id, to_json
+from accord.engine.state import Case, Clock, State
+
+_OPEN, _RESOLVED, _ESCALATED, _CLOSED = "open", "resolved", "escalated", "closed"
+
+
+def parse_time(value: Any, tz: dt.tzinfo | None) -> dt.datetime:
+    """RFC 3339 (or a datetime); without an offset it is read in the policy's timezone."""
+    if isinstance(value, dt.datetime):
+        t = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            t = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"'time' is not an RFC 3339 timestamp: '{value}'") from None
+    else:
+        raise ValueError(f"'time' must be a string, got {type(value).__name__}")
+    if t.tzinfo is None:
+        if tz is None:
+            raise ValueError(f"'time' '{value}' has no offset and the policy sets no timezone")
+        t = t.replace(tzinfo=tz)
+    return t
+
+
+class Engine:
+    """Runs a plan over events; `rows` fills with log rows, `state` holds everything else."""
+
+    def __init__(self, plan: Plan, run_id: str = "run", *, logging: bool = True, state: State | None = None):
+        self.plan = plan
+        self.run_id = run_id
+        self.logging = logging
+        self.state = state or State()
+        self.rows = Rows()
+        self._consts = dict(plan.constants)
+        self._sla_by_name = {s.name: s for s in plan.slas}
+
+    # ----- input ---------------------------------------------------------------------------------
+    def process(self, raw) -> None:
+        """One record from a source (`accord.engine.sources.RawEvent`)."""
+        st = self.state
+        st.events_in += 1
+        st.position = raw.position + 1
+        seq = raw.position + 1
+        if raw.error is not None:
+            return self._dead(seq, raw, None, raw.error)
+        data = raw.data
+        etype = data.get("type")
+        if not isinstance(etype, str) or not etype:
+            why = "no 'type' field" if etype is None else f"'type' must be a non-empty string, got {to_json(etype)}"
+            return self._dead(seq, raw, None, why)
+        eid = data.get("id", raw.ref)
+        if isinstance(eid, bool) or not isinstance(eid, (str, int)):
+            return self._dead(seq, raw, None, "'id' must be a string")
+        eid = str(eid)
+        time = None
+        if "time" in data:
+            try:
+                time = parse_time(data["time"], self.plan.timezone)
+            except ValueError as err:
+                return self._dead(seq, raw, eid, str(err))
+        elif self.plan.slas:
+            return self._dead(seq, raw, eid, "no 'time' field, which this policy needs for its SLAs")
+        event = dict(data)
+        if time is not None:
+            event["time"] = time
+        try:
+            key = self.plan.case_key.fn({"event": event, "const": self._consts, "now": time})
+        except EvaluationError as err:
+            return self._dead(seq, raw, eid, f"case key '{self.plan.case_key.source}' failed: {err.message}")
+        if isinstance(key, bool) or not isinstance(key, (str, int)):
+            return self._dead(seq, raw, eid, f"case key must be a string or int, got {type(key).__name__}")
+        case_id = str(key)
+        if time is not None and (st.watermark is None or time > st.watermark):
+            self._fire_timers(time)
+            st.watermark = time
+        case = st.cases.get(case_id)
+        if case is None:
+            instance = st.reopened.get(case_id, 0)
+            st.reopened[case_id] = instance + 1
+            case = Case(id=case_id, opened_at=time, instance=instance)
+            st.cases[case_id] = case
+        case.events += 1
+        case.last_event = event
+        if self.logging:
+            self.rows.events.append((self.run_id, seq, eid, case_id, etype, time, raw.raw, "ok", None, None))
+        self._handle(case, event, eid, etype, time, seq, 0)
+        if case.closing:
+            self._close(case, time)
+
+    def _dead(self, seq: int, raw, eid: str | None, reason: str) -> None:
+        self.state.events_dead += 1
+        if self.logging:
+            data = raw.data if isinstance(raw.data, dict) else None
+            etype = data.get("type") if data and isinstance(data.get("type"), str) else None
+            self.rows.events.append(
+                (self.run_id, seq, eid or raw.ref, None, etype, None, None, "dead", reason, raw.raw)
+            )
+
+    # ----- one event in its case -----------------------------------------------------------------
+    def _scope(self, case: Case, event: dict, time: dt.datetime | None) -> dict:
+        scope = {"event": event, "const": self._consts, "now": time, "data": self.plan.tables}
+        for name in self.plan.negotiations:
+            scope[name] = case.memory.get(name, {})
+        for agent in self.plan.agents:
+            scope[agent.name] = case.memory.get(agent.name, {})
+        scope["case"] = self._case_view(case, time)
+        return scope
+
+    def _case_view(self, case: Case, time: dt.datetime | None) -> dict:
+        age = (time - case.opened_at) if (time is not None and case.opened_at is not None) else dt.timedelta(0)
+        return {"id": case.id, "status": case.status, "outcome": case.outcome, "opened_at": case.opened_at,
+                "age": age, "events": case.events}
+
+    def _handle(self, case: Case, event: dict, eid: str, etype: str, time, seq: int, depth: int) -> None:
+        ctx = EventCtx(case, event, eid, etype, time, seq, depth, self._scope(case, event, time))
+        if etype == self.plan.approval_type:
+            agent_runs.settle_approval(self, ctx)
+        if time is not None:
+            for sla in self.plan.slas:
+                if etype in sla.start and sla.name not in case.clocks and sla.name not in case.ended_slas:
+                    self._start_clock(case, sla, time)
+        for agent in self.plan.agents_for(etype):
+            if agent.after and not any(a in ctx.committed for a in agent.after):
+                continue
+            agent_runs.run_agent(self, ctx, agent)
+        for sla_name in [n for n, c in case.clocks.items() if etype in self._sla_by_name[n].stop]:
+            self._end_clock(case, sla_name, time)
+        if etype in self.plan.closes_on:
+            case.closing = True
+        self._drain_raised(ctx)
+
+    def _drain_raised(self, ctx: EventCtx) -> None:
+        for n, fields in enumerate(ctx.raised, ctx.raise_count + 1):
+            etype = fields.get("type")
+            eid = f"{ctx.event_id}/{n}"
+            event = dict(fields)
+            event["id"] = eid
+            if ctx.time is not None:
+                event["time"] = ctx.time
+            self._handle(ctx.case, event, eid, etype, ctx.time, ctx.seq, ctx.depth + 1)
+        ctx.raise_count += len(ctx.raised)
+        ctx.raised = []
+
+    # ----- what agents and actions call ----------------------------------------------------------
+    def new_decision_id(self, ctx: EventCtx, agent: str) -> str:
+        case = ctx.case
+        return stable_id(self.plan.policy_hash, case.id, case.instance, ctx.seq, ctx.event_id, agent,
+                         ctx.next_position())
+
+    def capture_inputs(self, ctx: EventCtx, agent: Agent, *, own: bool) -> dict | None:
+        """The values an agent's expressions read. Its own outputs are taken before it runs (what its
+        guards saw); everything else when the decision is recorded (after any negotiation it ran)."""
+        if not self.logging:
+            return None
+        scope = ctx.scope
+        inputs: dict[str, Any] = {}
+        for root, path in agent.input_paths:
+            if (root == agent.name) != own:
+                continue
+            value = scope.get(root)
+            ok = value is not None or root in scope
+            for part in path:
+                if isinstance(value, dict) and part in value:
+                    value = value[part]
+                else:
+                    ok = False
+                    break
+            if ok:
+                inputs[".".join((root, *path))] = value
+        return inputs
+
+    def commit(self, ctx: EventCtx, agent: str, outputs: dict, *, committed: bool = True) -> None:
+        ctx.case.memory[agent] = outputs
+        ctx.scope[agent] = outputs
+        if committed:
+            ctx.committed.add(agent)
+
+    def record(self, ctx: EventCtx, agent: Agent, decision_id: str, *, rule, outcome, reason, outputs, trace, checks,
+               escalated, held, approved_by, error, negotiation_id, inputs: dict | None = None) -> None:
+        case = ctx.case
+        previous = case.last_decision.get(agent.name)
+        case.last_decision[agent.name] = decision_id
+        if not self.logging:
+            return
+        seen = self.capture_inputs(ctx, agent, own=False)
+        if inputs:
+            seen = {**inputs, **seen}
+        if isinstance(outcome, list):
+            outcome = to_json(outcome)
+        run_id = self.run_id
+        self.rows.decisions.append((
+            decision_id, run_id, ctx.seq, case.id, ctx.event_id, ctx.time, agent.name, agent.role, agent.owner,
+            rule, outcome, reason, to_json(outputs), to_json(seen), to_json(trace), to_json(checks), escalated, held,
+            approved_by, error, previous, self.plan.version, case.opened_at, negotiation_id, ctx.positions,
+        ))
+        memory = case.memory
+        for other in agent.read_agents:
+            if memory.get(other):
+                self.rows.interactions.append((run_id, case.id, ctx.event_id, decision_id, agent.name, other, "read"))
+        for raised in ctx.raised:
+            self.rows.interactions.append(
+                (run_id, case.id, ctx.event_id, decision_id, agent.name, raised.get("type"), "raise"))
+
+    def escalate(self, ctx: EventCtx, agent: str | None, decision_id: str | None, queue, priority, reason,
+                 source: str) -> None:
+        case = ctx.case
+        if case.status != _CLOSED:
+            case.status = _ESCALATED
+            ctx.scope["case"]["status"] = _ESCALATED
+        if self.logging:
+            self.rows.escalations.append(
+                (self.run_id, case.id, ctx.event_id, decision_id, agent, queue, priority, reason, source))
+
+    def resolve(self, ctx: EventCtx, label: str) -> None:
+        case = ctx.case
+        case.outcome = label
+        if case.status == _OPEN:
+            case.status = _RESOLVED
+        ctx.scope["case"].update(status=case.status, outcome=label)
+        for name in list(case.clocks):
+            self._end_clock(case, name, ctx.time)
+
+    def emit(self, ctx: EventCtx, decision_id: str | None, record: dict) -> None:
+        self.state.outbox_seq += 1
+        if self.logging:
+            self.rows.outbox.append(
+                (self.run_id, self.state.outbox_seq, ctx.case.id, ctx.event_id, decision_id, to_json(record)))
+
+    # ----- SLAs ----------------------------------------------------------------------------------
+    def _start_clock(self, case: Case, sla, time: dt.datetime) -> None:
+        deadline = time + sla.within
+        at_risk = time + sla.within * sla.at_risk if sla.at_risk is not None else None
+        case.clocks[sla.name] = Clock(sla.name, time, deadline, at_risk)
+        st = self.state
+        if at_risk is not None:
+            st.timer_order += 1
+            heapq.heappush(st.timers, (at_risk, st.timer_order, case.id, case.instance, sla.name, "at_risk"))
+        st.timer_order += 1
+        heapq.heappush(st.timers, (deadline, st.timer_order, case.id, case.instance, sla.name, "breach"))
+
+    def _end_clock(self, case: Case, name: str, time: dt.datetime | None, *, pending: bool = False) -> None:
+        clock = case.clocks.pop(name)
+        case.ended_slas.append(name)
+        status = clock.status if clock.status == "breached" else ("pending" if pending else "met")
+        if self.logging:
+            self.rows.slas.append((self.run_id, case.id, name, clock.started_at, clock.deadline, clock.at_risk_at,
+                                   None if pending else time, status, case.opened_at))
+
+    def _fire_timers(self, until: dt.datetime) -> None:
+        """Fire every timer whose deadline the new watermark passes, in deadline order."""
+        st = self.state
+        while st.timers and st.timers[0][0] < until:
+            when, _, case_id, instance, name, kind = heapq.heappop(st.timers)
+            case = st.cases.get(case_id)
+            if case is None or case.instance != instance:
+                continue
+            clock = case.clocks.get(name)
+            if clock is None or clock.status != "running":
+                continue
+            sla = self._sla_by_name[name]
+            event = case.last_event or {}
+            eid = f"{event.get('id', case_id)}/sla:{name}:{kind}"
+            ctx = EventCtx(case, event, eid, f"sla_{kind}", when, 0, 0, self._scope(case, event, when))
+            ctx.scope["sla"] = {"name": name, "started_at": clock.started_at, "deadline": clock.deadline,
+                                "within": sla.within, "status": "at_risk" if kind == "at_risk" else "breached"}
+            errors: list[str] = []
+            if kind == "at_risk":
+                clock.at_risk_fired = True
+                run_actions(self, ctx, sla.on_at_risk, agent=None, decision_id=None, errors=errors)
+            else:
+                clock.status = "breached"
+                if not any(a.kind == "escalate" for a in sla.on_breach):
+                    self.escalate(ctx, None, None, None, None, f"sla '{name}' breached", "sla")
+                run_actions(self, ctx, sla.on_breach, agent=None, decision_id=None, errors=errors)
+            self._drain_raised(ctx)
+            if case.closing:
+                self._close(case, when)
+
+    # ----- case end ------------------------------------------------------------------------------
+    def _close(self, case: Case, time: dt.datetime | None) -> None:
+        for name in list(case.clocks):
+            self._end_clock(case, name, time)
+        case.status = _CLOSED
+        self._case_row(case, time)
+        del self.state.cases[case.id]
+
+    def _case_row(self, case: Case, closed_at: dt.datetime | None) -> None:
+        if self.logging:
+            self.rows.cases.append((self.run_id, case.id, case.opened_at, closed_at, case.status, case.outcome,
+                                    case.events))
+
+    def finish(self) -> None:
+        """End of input: running clocks are pending, open cases are logged as they stand."""
+        for case in list(self.state.cases.values()):
+            for name in list(case.clocks):
+                self._end_clock(case, name, None, pending=True)
+            self._case_row(case, None)

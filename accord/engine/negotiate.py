@@ -1,0 +1,149 @@
+"""Runs a negotiation a rule starts: evaluates its expressions in the starting
+agent's scope, hands numbers to the strategy library, and logs every offer.
+
+Both protocols return the outputs agents read as `<negotiation>.<name>`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from accord.dsl.expr import EvaluationError
+from accord.dsl.plan import Negotiation
+from accord.engine.context import EventCtx
+from accord.engine.records import stable_id, to_json
+from accord.policies.alternating_offers import PartySetup, negotiate
+from accord.policies.contract_net import Bid, award, bidder_party_name
+from accord.policies.issues import options_issue, range_issue
+from accord.policies.strategies import make_strategy
+
+if TYPE_CHECKING:
+    from accord.engine.core import Engine
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise EvaluationError(f"{what} must be a number, got {type(value).__name__}")
+    return value
+
+
+def _check_offer(neg: Negotiation, scope: dict, offer: dict) -> bool:
+    """A `block` constraint on the negotiation forbids an offer; an error counts as a violation."""
+    scope["offer"] = offer
+    try:
+        for c in neg.constraints:
+            if c.on_violation != "block":
+                continue
+            try:
+                if c.check.fn(scope) is not True:
+                    return False
+            except EvaluationError:
+                return False
+        return True
+    finally:
+        scope.pop("offer", None)
+
+
+def run_negotiation(eng: Engine, ctx: EventCtx, neg: Negotiation, agent: str, decision_id: str) -> tuple[dict, str]:
+    """Returns (outputs, negotiation_id); raises EvaluationError when an expression fails."""
+    scope = ctx.scope
+    case = ctx.case
+    nid = stable_id(eng.plan.policy_hash, case.id, case.instance, ctx.seq, ctx.event_id, neg.name, ctx.next_position())
+    try:
+        if neg.protocol == "alternating_offers":
+            outputs, offers, edges = _alternating(neg, scope)
+        else:
+            outputs, offers, edges = _contract_net(neg, scope)
+    except ValueError as err:  # the strategy library refuses a setup (e.g. a non-finite range end)
+        raise EvaluationError(f"negotiation '{neg.name}': {err}") from None
+    if neg.protocol == "alternating_offers":
+        agreed, rounds, outcome = outputs["agreed"], outputs["rounds"], outputs["outcome"]
+        utility = outputs["utility"]
+    else:
+        agreed, rounds = outputs["awarded"], outputs["bids"]
+        outcome = {"winner": outputs["winner"], "proposal": outputs["proposal"]} if outputs["awarded"] else None
+        utility = None
+    if eng.logging:
+        rows = eng.rows
+        run_id = eng.run_id
+        rows.negotiations.append((
+            nid, run_id, case.id, ctx.event_id, decision_id, neg.name, neg.protocol, agreed, rounds,
+            to_json(outcome), to_json(utility), case.last_negotiation.get(neg.name),
+        ))
+        for rnd, party, offer, util, response in offers:
+            rows.offers.append((nid, run_id, rnd, party, to_json(offer), to_json(util), response))
+        for source, target, kind in edges:
+            rows.interactions.append((run_id, case.id, ctx.event_id, decision_id, source, target, kind))
+    case.last_negotiation[neg.name] = nid
+    return outputs, nid
+
+
+def _alternating(neg: Negotiation, scope: dict):
+    issues = []
+    for i in neg.issues:
+        if i.options is not None:
+            orders = {party: list(pref) for party, pref in i.prefs.items()}
+            issues.append(options_issue(i.name, list(i.options), orders))
+        else:
+            low = _number(i.low.fn(scope), f"the low end of issue '{i.name}'")
+            high = _number(i.high.fn(scope), f"the high end of issue '{i.name}'")
+            if low > high:
+                raise EvaluationError(f"issue '{i.name}' has an empty range [{low}, {high}]")
+            issues.append(range_issue(i.name, low, high, i.steps, dict(i.prefs)))
+    parties = [
+        PartySetup(p.name, make_strategy(p.strategy, p.e, p.reservation),
+                   {i.name: i.weights[p.name] for i in neg.issues if p.name in i.weights})
+        for p in neg.parties
+    ]
+    allowed = None
+    if any(c.on_violation == "block" for c in neg.constraints):
+        def allowed(offer: dict) -> bool:
+            return _check_offer(neg, scope, offer)
+    result = negotiate(issues, parties, neg.max_rounds, allowed)
+    agent_of = {p.name: p.agent for p in neg.parties}
+    other = {neg.parties[0].name: neg.parties[1].name, neg.parties[1].name: neg.parties[0].name}
+    offers = [(o.round, o.party, o.offer, o.utility, o.response) for o in result.offers]
+    edges = [(agent_of[o.party], agent_of[other[o.party]], "offer") for o in result.offers if o.response != "blocked"]
+    outputs = {"agreed": result.agreed, "outcome": result.outcome, "rounds": result.rounds, "utility": result.utility}
+    return outputs, offers, edges
+
+
+def _contract_net(neg: Negotiation, scope: dict):
+    bidders = neg.bidders.fn(scope)
+    if isinstance(bidders, dict):
+        bidders = list(bidders.values())
+    if not isinstance(bidders, list):
+        raise EvaluationError(f"bidders must be a list of rows, got {type(bidders).__name__}")
+    bids: list[Bid] = []
+    offers = []
+    try:
+        for position, bidder in enumerate(bidders):
+            scope["bidder"] = bidder
+            party = bidder_party_name(bidder, position)
+            try:
+                if neg.eligible is not None and neg.eligible.fn(scope) is not True:
+                    continue
+                proposal = {o.name: o.value.fn(scope) for o in neg.proposal}
+                scope["proposal"] = proposal
+                score = _number(neg.award.fn(scope), "the award expression")
+            except EvaluationError as err:
+                offers.append((0, party, None, None, f"error: {err.message}"))
+                continue
+            finally:
+                scope.pop("proposal", None)
+            bids.append(Bid(party, bidder, proposal, score))
+    finally:
+        scope.pop("bidder", None)
+    winner = award(bids, neg.award_direction)
+    edges = [(b.party, neg.manager, "bid") for b in bids]
+    for b in bids:
+        offers.append((0, b.party, b.proposal, {"score": b.score}, "awarded" if b is winner else "rejected"))
+    if winner is not None:
+        edges.append((neg.manager, winner.party, "award"))
+    outputs = {
+        "awarded": winner is not None,
+        "winner": winner.bidder if winner else None,
+        "proposal": winner.proposal if winner else None,
+        "bids": len(bids),
+    }
+    return outputs, offers, edges

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
-from datetime import tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from accord.dsl.expr import ast
@@ -43,7 +43,7 @@ _LITERAL_SET_TYPES = (str, int, float)
 _HELPERS: dict[str, Any] = {
     "_Err": EvaluationError, "_NUM": rt.NUM, "_EQF": rt.EQ_FAST, "_PLAIN": rt.PLAIN,
     "_MIN": INT_MIN, "_MAX": INT_MAX, "_LIMIT": rt.MAX_ITERATIONS,
-    "_SIZED": frozenset((str, list, dict, bytes)),
+    "_SIZED": frozenset((str, list, dict, bytes)), "_DT": datetime,
     "_eq": rt.eq, "_ne": rt.ne, "_lt": rt.lt, "_le": rt.le, "_gt": rt.gt, "_ge": rt.ge,
     "_add": rt.add, "_sub": rt.sub, "_mul": rt.mul, "_div": rt.div, "_mod": rt.mod,
     "_neg": rt.neg, "_not": rt.not_, "_and": rt.and_, "_or": rt.or_, "_in": rt.in_,
@@ -150,11 +150,11 @@ class _Codegen:
         return local
 
     # -- access --
-    def _select(self, a: str, field: str) -> str:
+    def _select(self, a: str, field: str, slow: str = "_select") -> str:
         key = self.literal(field)
         missing = self.error_const(f"no such key '{field}'")
         t = self.tmp()
-        self.emit(f"{t} = {a}.get({key}, {missing}) if type({a}) is dict else _select({a}, {key})")
+        self.emit(f"{t} = {a}.get({key}, {missing}) if type({a}) is dict else {slow}({a}, {key})")
         return t
 
     def g_Select(self, node: ast.Select) -> str:
@@ -163,7 +163,7 @@ class _Codegen:
     def g_Index(self, node: ast.Index) -> str:
         a = self.gen(node.operand)
         if isinstance(node.index, ast.Literal) and node.index.kind == "string":
-            return self._select(a, node.index.value)
+            return self._select(a, node.index.value, "_index")
         i = self.gen(node.index)
         t = self.tmp()
         self.emit(f"{t} = {a}[{i}] if type({a}) is list and type({i}) is int and 0 <= {i} < len({a}) "
@@ -210,8 +210,13 @@ class _Codegen:
                 other = b if strlit[0] is node.left else a
                 self.emit(f"{t} = {a} + {b} if type({other}) is str else _add({a}, {b})")
                 return t
-            fast = f"({t} if _MIN <= ({t} := {a} {op} {b}) <= _MAX else _checknum({t}))"
-            if checks:
+            # a float result needs no range check (and comparing a float with 2**63 is slow)
+            fast = f"({t} if type({t} := {a} {op} {b}) is float or _MIN <= {t} <= _MAX else _checknum({t}))"
+            if checks and op == "-" and not any(self._is_number_literal(n) for n in (node.left, node.right)):
+                # timestamp - timestamp is common (now - event.time): second fast path
+                self.emit(f"{t} = {fast} if {checks} else {a} - {b} if type({a}) is _DT and type({b}) is _DT "
+                          f"else {_ARITH[op]}({a}, {b})")
+            elif checks:
                 self.emit(f"{t} = {fast} if {checks} else {_ARITH[op]}({a}, {b})")
             else:
                 self.emit(f"{t} = {fast}")
@@ -227,8 +232,15 @@ class _Codegen:
             return t
         if op in _COMPARE:
             checks = self._checks(pairs, "_NUM")
-            self.emit(f"{t} = {a} {op} {b} if {checks} else {_COMPARE[op]}({a}, {b})" if checks
-                      else f"{t} = {a} {op} {b}")
+            known = [self.ns[x] for x in (a, b) if x.startswith("_k") and type(self.ns[x]) in (timedelta, str)]
+            if known:  # compared with a duration or string constant: check the other side's type
+                other = b if (a.startswith("_k") and type(self.ns[a]) is type(known[0])) else a
+                self.emit(f"{t} = {a} {op} {b} if type({other}) is {self.const(type(known[0]))} "
+                          f"else {_COMPARE[op]}({a}, {b})")
+            elif checks:
+                self.emit(f"{t} = {a} {op} {b} if {checks} else {_COMPARE[op]}({a}, {b})")
+            else:
+                self.emit(f"{t} = {a} {op} {b}")
             return t
         # == and !=
         parts = [f"type({x}) in _EQF" for n, x in pairs
@@ -313,6 +325,10 @@ class _Codegen:
             else:
                 self.emit(f"{t} = {k}.search({s}) is not None if type({s}) is str else {helper}({s}, {k})")
             return t
+        if name != "matches" and args and all(isinstance(a, ast.Literal) for a in args):
+            folded = self._fold(name, [a.value for a in args])
+            if folded is not None:
+                return folded
         atoms = [self.gen(a) for a in args]
         t = self.tmp()
         f = self.function(name)
@@ -322,7 +338,11 @@ class _Codegen:
             call = f"{f}({cache}, {', '.join(atoms)})"
         elif name in NEEDS_TZ:
             call = f"{f}(_TZ, {', '.join(atoms)})"
-        if name == "size":
+        if name in ("lowerAscii", "upperAscii"):
+            a = atoms[0]
+            method = "lower" if name == "lowerAscii" else "upper"
+            self.emit(f"{t} = {a}.{method}() if type({a}) is str and {a}.isascii() else {call}")
+        elif name == "size":
             self.emit(f"{t} = len({atoms[0]}) if type({atoms[0]}) in _SIZED else {call}")
         elif name in ("startsWith", "endsWith", "contains") and len(atoms) == 2:
             s, x = atoms
@@ -332,6 +352,16 @@ class _Codegen:
         else:
             self.emit(f"{t} = {call}")
         return t
+
+    def _fold(self, name: str, values: list) -> str | None:
+        """A call on literals is computed once, at compile time (`duration("48h")`):
+        every builtin is pure, and the timezone is fixed per compilation.  An
+        error is not folded, so it still happens at evaluation."""
+        f = IMPLEMENTATIONS[name]
+        value = f(self.ns["_TZ"], *values) if name in NEEDS_TZ else f(*values)
+        if isinstance(value, EvaluationError) or isinstance(value, (list, dict)):
+            return None
+        return self.const(value)
 
     def _coalesce(self, args: list[ast.Node]) -> str:
         r = self.tmp()
@@ -384,11 +414,12 @@ class _Codegen:
         self.emit(f"{e} = None")
         self._loop(it, var)
         p = self.gen(node.body)
-        self.emit(f"if {p} is {stop}:")
-        self.emit(f"    {r} = {stop}")
-        self.emit("    break")
-        self.emit(f"if {p} is not {go} and {e} is None:")
-        self.emit(f"    {e} = _prederr({p}, {name})")
+        self.emit(f"if {p} is not {go}:")
+        self.emit(f"    if {p} is {stop}:")
+        self.emit(f"        {r} = {stop}")
+        self.emit("        break")
+        self.emit(f"    if {e} is None:")
+        self.emit(f"        {e} = _prederr({p}, {name})")
         self._end_loop()
         self.emit(f"if {r} is {go} and {e} is not None:")
         self.emit(f"    {r} = {e}")
@@ -436,12 +467,10 @@ class _Codegen:
         self._loop(it, var)
         if node.filter is not None:
             self._filter_step(node.filter, r, name)
-        x = self.gen(node.body)
-        self.emit(f"if type({x}) not in _PLAIN and isinstance({x}, _Err):")
-        self.emit(f"    {r} = {x}")
-        self.emit("    break")
-        self.emit(f"{append}({x})")
+        self.emit(f"{append}({self.gen(node.body)})")
         self._end_loop()
+        self.emit(f"if type({r}) is list and not _PLAIN.issuperset(map(type, {r})):")
+        self.emit(f"    {r} = _mklist({r})")
 
     # -- assembly --
     def build(self, root: ast.Node) -> Callable[[Mapping[str, Any]], Any]:

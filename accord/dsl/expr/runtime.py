@@ -424,7 +424,7 @@ def make_map(pairs: tuple) -> object:
             return v
         if type(k) not in _KEY_TYPES:
             return err(f"'{type_name(k)}' cannot be a map key")
-        if _lookup(out, k) is not _MISSING:
+        if k in out:  # also true for 1 and true, which a Python dict cannot keep apart
             return err(f"duplicate map key '{_key_text(k)}'")
         out[k] = v
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -53,6 +54,14 @@ def guarded(fn):
             raise typer.Exit(1) from None
         except BrokenPipeError:
             raise typer.Exit(0) from None
+        except (typer.Exit, typer.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as e:  # a bug in Accord, not a user mistake: say so, briefly
+            if os.environ.get("ACCORD_DEBUG"):
+                raise
+            err(f"error: internal error: {type(e).__name__}: {e}")
+            err("  help: this is a bug in accord; rerun with ACCORD_DEBUG=1 for the traceback and report it")
+            raise typer.Exit(3) from None
 
     return wrapper
 

@@ -23,6 +23,14 @@ NEGOTIATION_OUTPUTS = {
     "contract_net": ("awarded", "winner", "proposal", "bids"),
 }
 ALWAYS = ("event", "case", "const", "now")
+SECTION_NAMES = {
+    "item": "inside an action with 'for_each'",
+    "index": "inside an action with 'for_each'",
+    "offer": "in a constraint applied to a negotiation",
+    "bidder": "in a contract net's 'eligible', 'proposal' and 'award'",
+    "proposal": "in a contract net's 'award'",
+    "sla": "in an SLA's 'on_at_risk' and 'on_breach' actions",
+}
 
 
 def suggest(word: str, candidates: Iterable[str]) -> str | None:
@@ -105,7 +113,8 @@ class Checker:
             if guard and not is_template:
                 kind = ex.literal_type(node)
                 if kind is not None and kind != "bool":
-                    self.error("E0304", f"'{e.text}' is a {kind} literal, not a condition", e.span,
+                    article = "an" if kind[0] in "aeiou" else "a"
+                    self.error("E0304", f"'{e.text}' is {article} {kind} literal, not a condition", e.span,
                                "a guard must be true or false: write a comparison such as 'event.qty > 0'")
             for ref in ex.references(node):
                 refs.append(ref)
@@ -163,7 +172,9 @@ class Checker:
         if scope.agent or scope.reads:
             known.add("data")
         help_ = suggest(root, known)
-        if help_ is None and bare_word_hint:
+        if root in SECTION_NAMES:
+            help_ = f"'{root}' is in scope only {SECTION_NAMES[root]}"
+        elif help_ is None and bare_word_hint:
             help_ = f"to write the text '{root}', quote it: '\"{root}\"'"
         elif help_ is None:
             help_ = f"names in scope here: {', '.join(sorted(known))}"
@@ -226,7 +237,7 @@ class Checker:
         for role in ("perception", "decision", "action"):
             members = [a for a in self.agents.values() if a.role == role]
             names = {a.name for a in members}
-            graph = {a.name: [r.value for r in a.reads if r.value in names] for a in members}
+            graph = {a.name: [r.value for r in a.reads if r.value in names and r.value != a.name] for a in members}
             state: dict[str, int] = {}
             reported: set[frozenset] = set()
             for a in members:

@@ -99,7 +99,7 @@ def read_rows(file: str, base_dir: Path, fmt: str | None, tz: dt.tzinfo | None) 
         )
     if not path.is_file():
         raise TableError(
-            "E0501", f"data file '{file}' does not exist", f"paths are relative to the policy file ({base_dir})"
+            "E0501", f"data file '{file}' does not exist", "paths are relative to the folder of the policy file"
         )
     if fmt in ("json", "jsonl"):
         return _read_json(path, fmt)

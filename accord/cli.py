@@ -102,7 +102,7 @@ def validate(
     missing = False
     summaries = []
     for f in files:
-        plan, diags = check_file(f)
+        plan, diags = check_file(f, validate_only=True)
         if diags and diags[0].code in ("E0001",) and not f.exists():
             missing = True
         all_diags += diags
@@ -198,7 +198,8 @@ def _progress(source):
     return bar, (lambda n: bar.update(task, completed=n))
 
 
-def _run(policy: Path, events: str, db: str | None, mode: str, resume: bool, sink: str | None, fmt: TextOrJson):
+def _run(policy: Path, events: str, db: str | None, mode: str, resume: bool, sink: str | None, fmt: TextOrJson,
+         batch_size: int = 2000):
     from accord.engine.runner import execute
     from accord.engine.summary import render_summary, summarize
 
@@ -213,7 +214,8 @@ def _run(policy: Path, events: str, db: str | None, mode: str, resume: bool, sin
     try:
         if bar:
             bar.start()
-        result = execute(plan, source, db=db, mode=mode, resume=resume, sink=out_sink, progress=tick)
+        result = execute(plan, source, db=db, mode=mode, resume=resume, sink=out_sink, progress=tick,
+                         batch_size=batch_size)
     finally:
         if bar:
             bar.stop()
@@ -242,9 +244,10 @@ def dry_run(
     events: str = typer.Option(..., "--events", "-e", help="events: .jsonl, .json, .csv, .parquet, or - for stdin"),
     db: str = typer.Option(None, "--db", help="write the log to this DuckDB file (default: in memory)"),
     format: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f", help="summary as text or json"),
+    batch_size: int = typer.Option(2000, "--batch-size", min=1, help="events per committed batch"),
 ) -> None:
     """Run a policy over events without dispatching anything; print a summary."""
-    _run(policy, events, db, "dry-run", False, None, format)
+    _run(policy, events, db, "dry-run", False, None, format, batch_size)
 
 
 @command()
@@ -255,9 +258,11 @@ def run(
     resume: bool = typer.Option(False, "--resume", help="continue a killed run of the same source"),
     sink: str = typer.Option(None, "--sink", help="deliver outbox records as JSON lines to PATH or - (stdout)"),
     format: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f", help="summary as text or json"),
+    batch_size: int = typer.Option(2000, "--batch-size", min=1,
+                                   help="events per committed batch (log rows, input position and state)"),
 ) -> None:
     """Run a policy for real: log and input position commit together; outbox delivered to --sink."""
-    _run(policy, events, db, "run", resume, sink, format)
+    _run(policy, events, db, "run", resume, sink, format, batch_size)
 
 
 @command()

@@ -11,8 +11,9 @@ from pathlib import Path
 from accord.errors import Diagnostic, PolicyError
 
 
-def check_file(path: str | Path):
-    """Run every stage; returns (plan or None, sorted diagnostics)."""
+def check_file(path: str | Path, *, validate_only: bool = False):
+    """Run every stage; returns (plan or None, sorted diagnostics). With `validate_only` the plan is
+    not built (returns (policy model or None, diagnostics)): everything that can fail is still checked."""
     from accord.dsl.checker import check_policy
     from accord.dsl.compiler import compile_plan
     from accord.dsl.model import read_policy
@@ -24,8 +25,10 @@ def check_file(path: str | Path):
     diags = list(diags) + problems
     if any(d.severity == "error" for d in diags):
         return None, sorted(diags, key=Diagnostic.sort_key)
-    plan, problems = compile_plan(checked)
+    plan, problems = compile_plan(checked, validate_only=validate_only)
     diags += problems
+    if validate_only:
+        return (policy if not problems else None), sorted(diags, key=Diagnostic.sort_key)
     return plan, sorted(diags, key=Diagnostic.sort_key)
 
 

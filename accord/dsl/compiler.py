@@ -22,7 +22,8 @@ _UNTRACKED_ROOTS = {"const", "now", "data", "item", "index", "offer", "bidder", 
 
 
 class Compiler:
-    def __init__(self, checked: Checked):
+    def __init__(self, checked: Checked, *, validate_only: bool = False):
+        self.validate_only = validate_only
         self.c = checked
         self.policy = checked.policy
         self.tz = ZoneInfo(self.policy.timezone) if self.policy.timezone else None
@@ -171,14 +172,15 @@ class Compiler:
         base = Path(self.policy.path).resolve().parent
         out = {}
         for t in self.policy.data.values():
-            value, diags = load_table(t.name, t.file, t.rows, t.key, t.format, base, self.tz, t.span)
+            value, diags = load_table(t.name, t.file, t.rows, t.key, t.format, base, self.tz, t.span,
+                                      light=self.validate_only)
             self.diags += diags
             out[t.name] = value
         return out
 
     def run(self) -> tuple[p.Plan | None, list[Diagnostic]]:
         tables = self.tables()
-        if self.diags:
+        if self.diags or self.validate_only:
             return None, self.diags
         constraints = self.constraints()
         agents = tuple(self.agent(a, constraints) for a in self.order())
@@ -206,5 +208,7 @@ class Compiler:
         return plan, []
 
 
-def compile_plan(checked: Checked) -> tuple[p.Plan | None, list[Diagnostic]]:
-    return Compiler(checked).run()
+def compile_plan(checked: Checked, *, validate_only: bool = False) -> tuple[p.Plan | None, list[Diagnostic]]:
+    """The plan and the compiler's diagnostics; `validate_only` checks the tables and stops there,
+    since code generation cannot fail on a checked policy and `accord validate` must be fast."""
+    return Compiler(checked, validate_only=validate_only).run()

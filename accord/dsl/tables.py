@@ -88,7 +88,15 @@ def _read_json(path: Path, fmt: str) -> list[dict]:
     return rows
 
 
-def read_rows(file: str, base_dir: Path, fmt: str | None, tz: dt.tzinfo | None) -> list[dict]:
+def _read_csv_light(path: Path) -> list[dict]:
+    """Header and cells as text: enough for `accord validate` to check key columns without DuckDB."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        return [{k: v for k, v in row.items() if k is not None and v not in (None, "")} for row in csv.DictReader(f)]
+
+
+def read_rows(file: str, base_dir: Path, fmt: str | None, tz: dt.tzinfo | None, *, light: bool = False) -> list[dict]:
     path = (base_dir / file) if not Path(file).is_absolute() else Path(file)
     fmt = fmt or path.suffix.lstrip(".").lower()
     if fmt == "ndjson":
@@ -103,6 +111,11 @@ def read_rows(file: str, base_dir: Path, fmt: str | None, tz: dt.tzinfo | None) 
         )
     if fmt in ("json", "jsonl"):
         return _read_json(path, fmt)
+    if light and fmt == "csv":
+        try:
+            return _read_csv_light(path)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise TableError("E0503", f"cannot read '{path.name}' as csv: {exc}") from None
     return _read_duckdb(path, fmt, tz)
 
 
@@ -128,10 +141,11 @@ def index_rows(name: str, rows: list[dict], key: str | None) -> Any:
 
 def load_table(
     name: str, file: str | None, rows: Any, key: str | None, fmt: str | None,
-    base_dir: Path, tz: dt.tzinfo | None, span: Span,
+    base_dir: Path, tz: dt.tzinfo | None, span: Span, *, light: bool = False,
 ) -> tuple[Any, list[Diagnostic]]:
+    """`light` reads CSV cells as text (for validation); a run loads them typed through DuckDB."""
     try:
-        data = [dict(r) for r in rows] if rows is not None else read_rows(file or "", base_dir, fmt, tz)
+        data = [dict(r) for r in rows] if rows is not None else read_rows(file or "", base_dir, fmt, tz, light=light)
         return index_rows(name, data, key), []
     except TableError as exc:
         return None, [Diagnostic(exc.code, exc.message, span, exc.help)]

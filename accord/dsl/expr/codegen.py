@@ -100,8 +100,6 @@ class _Codegen:
         return name
 
     def literal(self, value: Any) -> str:
-        if value is None or value is True or value is False:
-            return repr(value)
         return self.const(value, (type(value).__name__, value))
 
     def error_const(self, message: str) -> str:

@@ -36,7 +36,9 @@ def register(command) -> None:
         if policy is not None:
             if run_id is not None:
                 raise UsageError("--run needs --db", help="--run picks a run of the log given with --db")
-            g = gr.declared_graph(_load(policy), constraints=constraints)
+            from accord.governance.policy import load_plan
+
+            g = gr.declared_graph(load_plan(policy), constraints=constraints)
         else:
             from accord.governance.logs import open_log, pick_run
 
@@ -49,14 +51,3 @@ def register(command) -> None:
                 con.close()
         typer.echo(gr.render(g, format.value))
 
-
-def _load(policy: Path):
-    """The compiled plan; a missing file is a usage error, an invalid policy raises its diagnostics."""
-    from accord.dsl import load_policy
-    from accord.errors import UsageError
-
-    if not policy.exists():
-        raise UsageError(f"no policy file at '{policy}'", help="give the path of a policy .yaml file")
-    if policy.is_dir():
-        raise UsageError(f"'{policy}' is a directory, not a policy file")
-    return load_policy(policy)

@@ -112,12 +112,18 @@ GROUP BY {group} ORDER BY min(min(d.at_row)) OVER (PARTITION BY d.agent), min(d.
 """
 
 
+def prepare_cases(con, run_id: str) -> None:
+    """Temp tables `audit_cases` (one row per case instance, with `escalated` and `auto_resolved`),
+    `audit_escalations` and `audit_decisions` (each row with its case instance) for one run."""
+    for sql in _PREPARE:
+        con.execute(sql, {"run": run_id} if "$run" in sql else None)
+
+
 def audit(con, run: RunInfo, settings: AnomalySettings | None = None, *, examples: int = 3) -> dict[str, Any]:
     """Everything `accord audit` reports, as plain data (the JSON output)."""
     settings = settings or AnomalySettings()
     p = {"run": run.run_id}
-    for sql in _PREPARE:
-        con.execute(sql, p if "$run" in sql else None)
+    prepare_cases(con, run.run_id)
     cases, auto, escalated = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE auto_resolved), count(*) FILTER (WHERE escalated) "
         "FROM audit_cases").fetchone()

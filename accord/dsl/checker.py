@@ -151,11 +151,11 @@ class Checker:
                            suggest(table, self.tables) or "declare it under 'data:'")
             elif table not in scope.reads:
                 self.error("E0204", f"{scope.where} reads 'data.{table}' but its reads do not list '{table}'", at,
-                           f"add '{table}' to the reads of {scope.where}")
+                           self._reads_help(table, scope))
             return
         if root in self.agents or root in self.negotiations:
             if root != scope.agent and root not in scope.reads:
-                help_ = (f"add '{root}' to the reads of {scope.where}" if scope.agent
+                help_ = (self._reads_help(root, scope) if scope.agent
                          else f"{scope.where} may read only event, case, const and now")
                 self.error("E0204", f"{scope.where} reads '{root}' but its reads do not list '{root}'", at, help_)
                 return
@@ -179,6 +179,13 @@ class Checker:
         elif help_ is None:
             help_ = f"names in scope here: {', '.join(sorted(known))}"
         self.error("E0202", f"unknown name '{root}'", at, help_)
+
+    @staticmethod
+    def _reads_help(name: str, scope: Scope) -> str:
+        text = f"add '{name}' to the reads of agent '{scope.agent}'"
+        if scope.where.startswith("constraint"):
+            text += ", or narrow the constraint with 'applies_to'"
+        return text
 
     # ----- policy-level checks -------------------------------------------------------------------
     def names(self) -> None:

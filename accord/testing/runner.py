@@ -15,7 +15,7 @@ from typing import Any
 from accord.dsl.plan import Plan
 from accord.errors import AccordError, Diagnostic, PolicyError
 from accord.testing.expect import Failure, check, describe
-from accord.testing.outcome import run_outcome
+from accord.testing.outcomes import run_outcome
 from accord.testing.spec import POLICY_INVALID, PolicyTest, TestFile, check_against_plan, read_test_file
 
 __all__ = ["Report", "Suite", "TestResult", "load_suites", "run_suites", "run_test"]

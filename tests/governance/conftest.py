@@ -12,6 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
@@ -81,22 +82,34 @@ T0 = dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.timezone.utc)
 
 
 def crafted_log(path: Path, decisions: list[dict], *, run_id: str = "run1") -> Path:
-    """A log with one run and the given decisions (missing columns get plain defaults)."""
+    """A new log with one run holding the given decisions (missing columns get plain defaults)."""
+    return crafted_runs(path, {run_id: decisions})
+
+
+def crafted_runs(path: Path, runs: dict[str, list[dict]]) -> Path:
+    """A new log with one run per entry; table-driven cases share a file, one run each, so the
+    file is created (and checkpointed) once."""
     log = DuckDBLog.open(str(path))
     con = log.con
-    con.execute("INSERT INTO runs (run_id, policy, policy_version, policy_hash, mode, source, started_at, "
-                "events_in, events_dead, status) VALUES (?, 't', '1', 'h', 'dry-run', 'crafted', ?, 0, 0, "
-                "'finished')", [run_id, T0])
     cols = ("decision_id", "run_id", "seq", "case_id", "event_id", "event_time", "agent", "role", "rule",
             "outcome", "inputs", "escalated", "held", "error", "position")
+    types = {"seq": pa.int64(), "position": pa.int32(), "escalated": pa.bool_(), "held": pa.bool_(),
+             "event_time": pa.timestamp("us", tz="UTC")}
     rows = []
-    for i, d in enumerate(decisions, 1):
-        base = {"decision_id": f"d{i}", "run_id": run_id, "seq": i, "case_id": f"c{i}", "event_id": f"e{i}",
-                "event_time": None, "agent": "a", "role": "decision", "rule": "r", "outcome": "ok",
-                "inputs": "{}", "escalated": False, "held": False, "error": None, "position": 0}
-        base.update(d)
-        rows.append(tuple(base[c] for c in cols))
-    con.executemany(f"INSERT INTO decisions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
+    for run_id, decisions in runs.items():
+        con.execute("INSERT INTO runs (run_id, policy, policy_version, policy_hash, mode, source, started_at, "
+                    "events_in, events_dead, status) VALUES (?, 't', '1', 'h', 'dry-run', 'crafted', ?, 0, 0, "
+                    "'finished')", [run_id, T0])
+        for i, d in enumerate(decisions, 1):
+            base = {"decision_id": f"d{i}", "run_id": run_id, "seq": i, "case_id": f"c{i}", "event_id": f"e{i}",
+                    "event_time": None, "agent": "a", "role": "decision", "rule": "r", "outcome": "ok",
+                    "inputs": "{}", "escalated": False, "held": False, "error": None, "position": 0}
+            base.update(d)
+            rows.append(base)
+    batch = pa.table({c: pa.array([r[c] for r in rows], type=types.get(c, pa.string())) for c in cols})
+    con.register("crafted_rows", batch)
+    con.execute(f"INSERT INTO decisions ({', '.join(cols)}) SELECT {', '.join(cols)} FROM crafted_rows")
+    con.unregister("crafted_rows")
     log.close()
     return path
 

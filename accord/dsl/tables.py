@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def _plain(value: Any, tz: dt.tzinfo | None, where: str) -> Any:
             if tz is None:
                 raise TableError(
                     "E0504",
-                    f"timestamp '{value.isoformat()}' in {where} has no offset and the policy sets no timezone",
+                    f"timestamp '{value.isoformat(sep=" ")}' in {where} has no offset and the policy sets no timezone",
                     "set 'timezone:' at the top of the policy, or write the offset in the data",
                 )
             return value.replace(tzinfo=tz)
@@ -88,12 +89,27 @@ def _read_json(path: Path, fmt: str) -> list[dict]:
     return rows
 
 
-def _read_csv_light(path: Path) -> list[dict]:
-    """Header and cells as text: enough for `accord validate` to check key columns without DuckDB."""
+_NAIVE_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
+def _read_csv_light(path: Path, tz: dt.tzinfo | None) -> list[dict]:
+    """Header and cells as text: enough for `accord validate` to check key columns without DuckDB.
+    A cell that DuckDB would read as a timestamp without an offset is an error when the policy has no
+    timezone, exactly as the typed load would report it."""
     import csv
 
     with path.open(newline="", encoding="utf-8-sig") as f:
-        return [{k: v for k, v in row.items() if k is not None and v not in (None, "")} for row in csv.DictReader(f)]
+        rows = [{k: v for k, v in row.items() if k is not None and v not in (None, "")} for row in csv.DictReader(f)]
+    if tz is None:
+        for row in rows:
+            for value in row.values():
+                if _NAIVE_TIMESTAMP.fullmatch(value.strip()):
+                    raise TableError(
+                        "E0504",
+                        f"timestamp '{value.strip()}' in '{path.name}' has no offset and the policy sets no timezone",
+                        "set 'timezone:' at the top of the policy, or write the offset in the data",
+                    )
+    return rows
 
 
 def read_rows(file: str, base_dir: Path, fmt: str | None, tz: dt.tzinfo | None, *, light: bool = False) -> list[dict]:
@@ -113,7 +129,7 @@ def read_rows(file: str, base_dir: Path, fmt: str | None, tz: dt.tzinfo | None, 
         return _read_json(path, fmt)
     if light and fmt == "csv":
         try:
-            return _read_csv_light(path)
+            return _read_csv_light(path, tz)
         except (UnicodeDecodeError, ValueError) as exc:
             raise TableError("E0503", f"cannot read '{path.name}' as csv: {exc}") from None
     return _read_duckdb(path, fmt, tz)

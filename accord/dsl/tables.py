@@ -36,7 +36,7 @@ def _plain(value: Any, tz: dt.tzinfo | None, where: str) -> Any:
             if tz is None:
                 raise TableError(
                     "E0504",
-                    f"timestamp '{value.isoformat(sep=" ")}' in {where} has no offset and the policy sets no timezone",
+                    f"timestamp '{value.isoformat(sep=' ')}' in {where} has no offset and the policy sets no timezone",
                     "set 'timezone:' at the top of the policy, or write the offset in the data",
                 )
             return value.replace(tzinfo=tz)

@@ -24,7 +24,7 @@ import orjson
 
 from accord.dsl.plan import Plan
 
-__all__ = ["outcome", "outcome_from_log", "run_outcome"]
+__all__ = ["MemoryLog", "build", "outcome", "outcome_from_log", "run_outcome"]
 
 
 def outcome(policy: Plan | str | Path, events: str | Path | Iterable[Any], *, name: str = "events") -> dict:
@@ -37,77 +37,121 @@ def outcome(policy: Plan | str | Path, events: str | Path | Iterable[Any], *, na
 
 
 def run_outcome(plan: Plan, source) -> dict:
-    """The outcome of a dry run of `plan` over an `EventSource`."""
+    """The outcome of a dry run of `plan` over an `EventSource`.
+
+    The rows are kept in memory rather than written to DuckDB: the outcome is the
+    same (tests/testing checks that it equals `outcome_from_log` of a DuckDB log),
+    and a policy test suite of hundreds of tests runs in a fraction of the time."""
     from accord.engine.runner import execute
 
-    result = execute(plan, source, db=None, mode="dry-run")
-    try:
-        return outcome_from_log(result.log.con, result.run_id, plan)
-    finally:
-        result.log.close()
+    log = MemoryLog()
+    result = execute(plan, source, db=None, mode="dry-run", log=log)
+    return build({t: log.table(t, result.run_id) for t in _TABLES})
 
 
-def outcome_from_log(con, run_id: str, plan: Plan | None = None) -> dict:
-    """Read one run's outcome from a decision log connection (rows in the order they were written)."""
-    q = _Query(con, run_id)
-    run = q.one("SELECT policy, policy_version, events_in, events_dead FROM runs")
-    decisions, index = _decisions(q)
+def outcome_from_log(con, run_id: str) -> dict:
+    """One run's outcome, read from a DuckDB decision log (rows in the order they were written)."""
+    tables = {}
+    for t in _TABLES:
+        cur = con.execute(f"SELECT * FROM {t} WHERE run_id = ? ORDER BY rowid", [run_id])
+        names = [d[0] for d in cur.description]
+        tables[t] = [dict(zip(names, row)) for row in cur.fetchall()]
+    return build(tables)
+
+
+_TABLES = ("runs", "events", "decisions", "escalations", "outbox", "slas", "negotiations", "cases")
+
+
+class MemoryLog:
+    """A decision log that keeps its rows in Python lists (the interface of `DuckDBLog`)."""
+
+    path = None
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[tuple]] = {}
+
+    def table(self, name: str, run_id: str) -> list[dict]:
+        from accord.engine.log_schema import COLUMNS
+
+        columns = COLUMNS[name]
+        out = [dict(zip(columns, row)) for row in self.rows.get(name, [])]
+        return [r for r in out if r["run_id"] == run_id]
+
+    def begin_run(self, run_row: tuple) -> None:
+        self.rows.setdefault("runs", []).append(run_row)
+
+    def write(self, rows: dict[str, list[tuple]], checkpoint: tuple | None = None) -> None:
+        for name, batch in rows.items():
+            self.rows.setdefault(name, []).extend(batch)
+
+    def finish_run(self, run_id: str, finished_at, events_in: int, events_dead: int, status: str = "finished") -> None:
+        from accord.engine.log_schema import COLUMNS
+
+        columns = COLUMNS["runs"]
+        runs = self.rows["runs"]
+        for i, row in enumerate(runs):
+            if row[columns.index("run_id")] == run_id:
+                values = dict(zip(columns, row), events_in=events_in, events_dead=events_dead, status=status)
+                runs[i] = tuple(values[c] for c in columns)
+
+    def mark_delivered(self, run_id: str, n: int) -> None:
+        pass
+
+    def latest_checkpoint(self, source: str) -> None:
+        return None
+
+    def has_run_of_source(self, source: str) -> bool:
+        return False
+
+    def outbox_after(self, run_id: str, delivered: int):
+        return iter(())
+
+    def close(self) -> None:
+        pass
+
+
+def build(tables: dict[str, list[dict]]) -> dict:
+    """The outcome from one run's log rows, table → rows as dicts in the order they were written."""
+    runs = tables["runs"]
+    run = runs[0] if runs else None
+    decisions, index = _decisions(tables["decisions"])
     return {
-        "policy": run["policy"] if run else (plan.policy if plan else None),
-        "version": run["policy_version"] if run else (plan.version if plan else None),
+        "policy": run["policy"] if run else None,
+        "version": run["policy_version"] if run else None,
         "events": {"in": run["events_in"] if run else 0, "dead": run["events_dead"] if run else 0},
         "dead": [
             {"seq": r["seq"], "event": r["event_id"], "error": r["error"]}
-            for r in q.rows("SELECT seq, event_id, error FROM events WHERE status = 'dead'")
+            for r in tables["events"] if r["status"] == "dead"
         ],
-        "cases": _cases(q),
+        "cases": _cases(tables["events"], tables["cases"]),
         "decisions": decisions,
         "escalations": [
             {"case": r["case_id"], "event": r["event_id"], "decision": index.get(r["decision_id"]),
              "agent": r["agent"], "queue": r["queue"], "priority": r["priority"], "reason": r["reason"],
              "source": r["source"]}
-            for r in q.rows("SELECT * FROM escalations")
+            for r in tables["escalations"]
         ],
         "outbox": [
             {"case": r["case_id"], "event": r["event_id"], "decision": index.get(r["decision_id"]),
              "agent": _agent_of(decisions, index.get(r["decision_id"])), "record": _json(r["record"])}
-            for r in q.rows("SELECT * FROM outbox", order="seq, rowid")
+            for r in sorted(tables["outbox"], key=lambda r: r["seq"])
         ],
         "slas": [
             {"case": r["case_id"], "sla": r["sla"], "status": r["status"], "started_at": _time(r["started_at"]),
              "deadline": _time(r["deadline"]), "stopped_at": _time(r["stopped_at"])}
-            for r in q.rows("SELECT * FROM slas")
+            for r in tables["slas"]
         ],
         "negotiations": [
             {"case": r["case_id"], "event": r["event_id"], "decision": index.get(r["decision_id"]),
              "agent": _agent_of(decisions, index.get(r["decision_id"])), "name": r["name"],
              "protocol": r["protocol"], "agreed": r["agreed"], "rounds": r["rounds"],
              "outcome": _json(r["outcome"]), "utility": _json(r["utility"])}
-            for r in q.rows("SELECT * FROM negotiations")
+            for r in tables["negotiations"]
         ],
     }
 
 
-class _Query:
-    """Rows of one run as dicts, in insertion order (DuckDB's rowid), never in scan order."""
-
-    def __init__(self, con, run_id: str):
-        self.con = con
-        self.run_id = run_id
-
-    def rows(self, sql: str, order: str = "rowid") -> list[dict]:
-        where = " AND " if " WHERE " in sql else " WHERE "
-        cur = self.con.execute(f"{sql}{where}run_id = ? ORDER BY {order}", [self.run_id])
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
-
-    def one(self, sql: str) -> dict | None:
-        rows = self.rows(sql)
-        return rows[0] if rows else None
-
-
-def _decisions(q: _Query) -> tuple[list[dict], dict[str, int]]:
-    rows = q.rows("SELECT * FROM decisions")
+def _decisions(rows: list[dict]) -> tuple[list[dict], dict[str, int]]:
     index = {r["decision_id"]: i for i, r in enumerate(rows)}
     out = []
     for r in rows:
@@ -129,15 +173,16 @@ def _decisions(q: _Query) -> tuple[list[dict], dict[str, int]]:
     return out, index
 
 
-def _cases(q: _Query) -> dict[str, Any]:
+def _cases(events: list[dict], rows: list[dict]) -> dict[str, Any]:
     """Case id → case; a case id opened more than once maps to the list of its cases, oldest first.
 
     Cases are listed in the order their first event arrived, not the order they closed."""
     first_seen: dict[str, int] = {}
-    for r in q.rows("SELECT case_id, seq FROM events WHERE status = 'ok'"):
-        first_seen.setdefault(r["case_id"], r["seq"])
+    for r in events:
+        if r["status"] == "ok":
+            first_seen.setdefault(r["case_id"], r["seq"])
     grouped: dict[str, list[dict]] = {}
-    for r in q.rows("SELECT * FROM cases"):
+    for r in rows:
         grouped.setdefault(r["case_id"], []).append({
             "status": r["status"], "outcome": r["outcome"], "events": r["events"],
             "opened_at": _time(r["opened_at"]), "closed_at": _time(r["closed_at"]),

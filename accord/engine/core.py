@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+from hashlib import blake2b as _blake2b
 from typing import Any
 
 from accord.dsl.expr import EvaluationError
@@ -18,7 +19,7 @@ from accord.dsl.plan import Agent, Plan
 from accord.engine import agents as agent_runs
 from accord.engine.actions import run_actions
 from accord.engine.context import EventCtx
-from accord.engine.records import Rows, stable_id, to_json
+from accord.engine.records import Rows, to_json
 from accord.engine.state import Case, Clock, State
 
 _OPEN, _RESOLVED, _ESCALATED, _CLOSED = "open", "resolved", "escalated", "closed"
@@ -56,6 +57,8 @@ class Engine:
         self.rows = Rows()
         self._consts = dict(plan.constants)
         self._sla_by_name = {s.name: s for s in plan.slas}
+        self._hash = plan.policy_hash
+        self._paths: dict[str, tuple[tuple, tuple]] = {}
 
     # ----- input ---------------------------------------------------------------------------------
     def process(self, raw) -> None:
@@ -166,9 +169,21 @@ class Engine:
 
     # ----- what agents and actions call ----------------------------------------------------------
     def new_decision_id(self, ctx: EventCtx, agent: str) -> str:
+        # the text `stable_id(policy_hash, case id, instance, seq, event id, agent, position)` hashes, built directly
         case = ctx.case
-        return stable_id(self.plan.policy_hash, case.id, case.instance, ctx.seq, ctx.event_id, agent,
-                         ctx.next_position())
+        ctx.positions += 1
+        text = f"{self._hash}\x1f{case.id}\x1f{case.instance}\x1f{ctx.seq}\x1f{ctx.event_id}\x1f{agent}\x1f{ctx.positions}"
+        return _blake2b(text.encode(), digest_size=10).hexdigest()
+
+    def _input_paths(self, agent: Agent) -> tuple[tuple, tuple]:
+        """An agent's input paths split into (its own, the others'), each as (root, path, key); cached."""
+        split = self._paths.get(agent.name)
+        if split is None:
+            own, others = [], []
+            for root, path in agent.input_paths:
+                (own if root == agent.name else others).append((root, tuple(path), ".".join((root, *path))))
+            split = self._paths[agent.name] = (tuple(own), tuple(others))
+        return split
 
     def capture_inputs(self, ctx: EventCtx, agent: Agent, *, own: bool) -> dict | None:
         """The values an agent's expressions read. Its own outputs are taken before it runs (what its
@@ -177,9 +192,7 @@ class Engine:
             return None
         scope = ctx.scope
         inputs: dict[str, Any] = {}
-        for root, path in agent.input_paths:
-            if (root == agent.name) != own:
-                continue
+        for root, path, key in self._input_paths(agent)[0 if own else 1]:
             value = scope.get(root)
             ok = value is not None or root in scope
             for part in path:
@@ -189,7 +202,7 @@ class Engine:
                     ok = False
                     break
             if ok:
-                inputs[".".join((root, *path))] = value
+                inputs[key] = value
         return inputs
 
     def commit(self, ctx: EventCtx, agent: str, outputs: dict, *, committed: bool = True) -> None:

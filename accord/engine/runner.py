@@ -52,6 +52,7 @@ def execute(
     log: DuckDBLog | NullLog | None = None,
 ) -> RunResult:
     """Run a plan over a source; the returned log stays open (close it when done)."""
+    owned = log is None
     if log is None:
         log = DuckDBLog.open(db) if logging else NullLog.open()
     src = source.describe()
@@ -98,7 +99,7 @@ def execute(
         log.finish_run(run_id, _now(), st.events_in, st.events_dead)
         return RunResult(run_id, st.events_in, st.events_dead, log, resumed)
     except BaseException:
-        if not isinstance(log, NullLog) and db is None:
+        if owned:  # nobody else holds it: a refused or failed run must not keep the file locked
             log.close()
         raise
 

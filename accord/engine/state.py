@@ -133,10 +133,45 @@ def _untag(value: Any) -> Any:
     return {k: _untag(v) for k, v in value.items()}
 
 
+_FAST_OPTS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def dump_state(state: State) -> bytes:
-    body = {k: v for k, v in state.__dict__.items()}
+    """Tagged JSON of the state (read back by `load_state`).
+
+    The fast path lets orjson walk the state in C and write the tags through its
+    `default` hook, counting them; the text is the one the Python walk
+    (`_tag_datetimes`) writes unless the user's data holds a `"$` somewhere (a
+    dict key starting with `$` must be wrapped as `$map`). Every tag writes
+    exactly one `"$`, so when the output holds more than were written the exact
+    Python walk runs instead. `reopened` (every case id ever seen) is written as
+    `$map` pairs, so its keys never need checking.
+    """
+    body = dict(state.__dict__)
+    reopened = body["reopened"]
+    body["reopened"] = {"$map": list(reopened.items())} if reopened else {}
+    tags = 1 if reopened else 0
+
+    def default(value: Any) -> Any:
+        nonlocal tags
+        tags += 1
+        if isinstance(value, dt.datetime):
+            return {"$dt": value.isoformat()}
+        if isinstance(value, (Case, Clock, Held)):
+            return {"$" + type(value).__name__: value.__dict__}
+        return _default(value)
+
+    try:
+        blob = orjson.dumps(body, default=default, option=_FAST_OPTS)
+    except TypeError:
+        blob = None
+    if blob is not None and blob.count(b'"$') == tags:
+        return blob
+    body["reopened"] = {}
     body["timers"] = [list(t) for t in state.timers]
-    return orjson.dumps(_tag_datetimes(body), default=_default)
+    tagged = _tag_datetimes(body)
+    tagged["reopened"] = {"$map": [[k, v] for k, v in reopened.items()]} if reopened else {}
+    return orjson.dumps(tagged, default=_default)
 
 
 def load_state(blob: bytes) -> State:

@@ -46,6 +46,7 @@ class Scope:
     agent: str | None = None
     reads: frozenset[str] = frozenset()
     extra: frozenset[str] = frozenset()  # item, index, offer, bidder, proposal, sla
+    earlier_signals: frozenset[str] | None = None  # while checking a signal: the signals before it
 
 
 @dataclass
@@ -152,6 +153,11 @@ class Checker:
             elif table not in scope.reads:
                 self.error("E0204", f"{scope.where} reads 'data.{table}' but its reads do not list '{table}'", at,
                            self._reads_help(table, scope))
+            return
+        if root == scope.agent and scope.earlier_signals is not None and path \
+                and path[0] in self.outputs[root] and path[0] not in scope.earlier_signals:
+            self.error("E0217", f"signal of agent '{root}' reads '{root}.{path[0]}', which is not computed before it",
+                       at, "signals are evaluated in file order: move the signal it reads above it")
             return
         if root in self.agents or root in self.negotiations:
             if root != scope.agent and root not in scope.reads:
@@ -272,8 +278,9 @@ class Checker:
     def agent_expressions(self, a: m.Agent) -> None:
         scope = Scope(f"agent '{a.name}'", a.name, frozenset(r.value for r in a.reads))
         self.expression(a.when, scope, guard=True)
-        for s in a.signals:
-            self.expression(s.expr, scope)
+        for n, s in enumerate(a.signals):
+            earlier = frozenset(x.name for x in a.signals[:n])
+            self.expression(s.expr, Scope(scope.where, scope.agent, scope.reads, scope.extra, earlier))
         for rule in list(a.rules) + ([a.otherwise] if a.otherwise else []):
             self.expression(getattr(rule, "when", None), scope, guard=True)
             for o in rule.set:

@@ -38,6 +38,7 @@ CASES = [
     ("e0213_reserved_name.yaml", "E0213", 8, 3),
     ("e0214_reads_itself.yaml", "E0214", 10, 13),
     ("e0216_perception_with_rules.yaml", "E0216", 9, 5),
+    ("e0217_signal_order.yaml", "E0217", 11, 10),
     ("e0301_quoted_offset.yaml", "E0301", 11, 34),
     ("e0301_syntax_in_when.yaml", "E0301", 11, 26),
     ("e0301_template_expr.yaml", "E0301", 13, 35),

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from accord.dsl.expr import ast
+from accord.dsl.expr import ast, fastpath
 from accord.dsl.expr import runtime as rt
 from accord.dsl.expr.errors import EvaluationError
 from accord.dsl.expr.functions import IMPLEMENTATIONS, NEEDS_TZ, compile_pattern
@@ -74,7 +74,7 @@ class _Fn:
 
 class _Codegen:
     def __init__(self, tz: tzinfo | None):
-        self.ns: dict[str, Any] = dict(_HELPERS)
+        self.ns: dict[str, Any] = {**_HELPERS, **fastpath.HELPERS}
         self.ns["_TZ"] = tz
         self._const_keys: dict[tuple, str] = {}
         self._ids = itertools.count(1)
@@ -492,9 +492,19 @@ class _Codegen:
         lines.append("        raise _internal(_exc) from None")
         source = "\n".join(lines) + "\n"
         code = compile(source, "<accord expression>", "exec")
+        fast = fastpath.fast_source(self, root, "_expr")
+        if fast is not None:
+            try:
+                fast_code = compile("\n".join(fast) + "\n", "<accord expression>", "exec")
+            except (SyntaxError, RecursionError, MemoryError, ValueError):  # too deep for Python
+                fast = None
         exec(code, self.ns)  # noqa: S102 - source generated from the tree, constants passed by name
         fn = self.ns["_expr"]
         fn.__accord_source__ = source
+        if fast is not None:
+            exec(fast_code, self.ns)  # noqa: S102 - likewise
+            fn = self.ns["_fast"]
+            fn.__accord_source__ = "\n".join(fast) + "\n" + source
         return fn
 
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from accord.dsl.expr import EvaluationError, ExpressionSyntaxError, compile_expression, evaluate  # noqa: E402
 from accord.errors import Diagnostic, PolicyError, UsageError  # noqa: E402
+
+#: names imported on first use: the expression package loads lark, the CLI's fast
+#: commands need neither
+_LAZY = {"EvaluationError", "ExpressionSyntaxError", "compile_expression", "evaluate"}
 
 
 def load_policy(path):
@@ -22,7 +25,13 @@ def __getattr__(name: str):
         from accord.api import Engine
 
         return Engine
-    raise AttributeError(name)
+    if name in _LAZY:
+        from accord.dsl import expr
+
+        value = getattr(expr, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'accord' has no attribute {name!r}")
 
 
 __all__ = [

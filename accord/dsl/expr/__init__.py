@@ -19,7 +19,6 @@ from typing import Any
 
 from accord.dsl.expr import ast
 from accord.dsl.expr.analysis import Ref, literal_type, references
-from accord.dsl.expr.codegen import compile_node
 from accord.dsl.expr.errors import (
     E_ARITY,
     E_LIMIT,
@@ -37,6 +36,14 @@ from accord.dsl.expr.templates import Template, compile_template, parse_template
 from accord.dsl.expr.values import TYPES, CelType, from_plain, render_value, to_json, type_name
 
 _EMPTY: Mapping[str, Any] = {}
+
+
+def compile_node(node: ast.Node, *, timezone: tzinfo | None = None) -> Callable[[Mapping[str, Any]], Any]:
+    """Turn a syntax tree into a function `variables → value` (codegen.compile_node; the code
+    generator is imported on first use, so `accord validate`, which only parses, never loads it)."""
+    from accord.dsl.expr.codegen import compile_node as _compile
+
+    return _compile(node, timezone=timezone)
 
 
 class Compiled:

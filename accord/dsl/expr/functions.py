@@ -18,8 +18,6 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-import re2
-
 from accord.dsl.expr import runtime as rt
 from accord.dsl.expr.errors import EvaluationError
 from accord.dsl.expr.values import (
@@ -228,6 +226,8 @@ def f_ends_with(s, t):
 
 def compile_pattern(pattern: str):
     """A compiled RE2 pattern, or the error value for a bad one."""
+    import re2  # on first use: a policy without `matches` never loads the binding
+
     try:
         return re2.compile(pattern)
     except Exception as e:  # re2.error, and anything the binding may raise for odd input

@@ -10,6 +10,7 @@ nesting limit is enforced as soon as a node goes over it.
 from __future__ import annotations
 
 import difflib
+import functools
 from pathlib import Path
 
 from lark import Lark, Token, Transformer
@@ -369,9 +370,18 @@ def _syntax_error(exc: UnexpectedInput, source: str) -> ExpressionSyntaxError:
 
 
 def parse(source: str) -> ast.Node:
-    """Parse one expression; raise ExpressionSyntaxError (with code and offset)."""
+    """Parse one expression; raise ExpressionSyntaxError (with code and offset).
+
+    Trees are immutable and their offsets relative to the text, so the tree of a
+    text seen before is shared (a policy repeats many expressions: `event.qty * 2`);
+    errors are not remembered."""
     if not isinstance(source, str):
         raise TypeError(f"an expression is a str, not {type(source).__name__}")
+    return _parse_cached(source)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(source: str) -> ast.Node:
     if len(source) > MAX_SOURCE_BYTES // 4 and len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
         at = len(source.encode("utf-8")[:MAX_SOURCE_BYTES].decode("utf-8", "ignore"))
         raise _fail(f"expression is longer than {MAX_SOURCE_BYTES // 1024} KiB", at, len(source), code=E_LIMIT,

@@ -15,7 +15,6 @@ from datetime import tzinfo
 from typing import Any
 
 from accord.dsl.expr import ast
-from accord.dsl.expr.codegen import compile_node
 from accord.dsl.expr.errors import E_TEMPLATE, ExpressionSyntaxError
 from accord.dsl.expr.parser import parse
 from accord.dsl.expr.values import render_value
@@ -104,6 +103,8 @@ def parse_template(text: str) -> Template:
 
 def compile_template(template: Template, *, timezone: tzinfo | None = None) -> Callable[[Mapping[str, Any]], str]:
     """A function scope → rendered text; raises EvaluationError when a part errors."""
+    from accord.dsl.expr.codegen import compile_node  # only when compiling: validation only parses
+
     pieces: list[Any] = [p if isinstance(p, str) else compile_node(p[0], timezone=timezone)
                          for p in template.parts]
     if not pieces:

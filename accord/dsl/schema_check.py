@@ -48,7 +48,203 @@ def validator() -> Any:
     """
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(_inlined(load_schema()))
+    return Draft202012Validator(inlined_schema())
+
+
+@lru_cache(maxsize=1)
+def inlined_schema() -> dict:
+    """The policy schema with every `$ref` inlined (see `validator`)."""
+    return _inlined(load_schema())
+
+
+# ---------------------------------------------------------------------------
+# a quick yes/no answer for a valid policy
+#
+# jsonschema takes about a tenth of a second to import, and finds nothing in a
+# valid file.  `_valid` decides validity for the keywords this schema uses with
+# Draft 2020-12's exact meaning (jsonschema's own type checks and equality); it
+# answers None for anything else, and only a True answer skips jsonschema — a
+# file with a problem is always reported by jsonschema itself.
+
+class _Unsure(Exception):
+    pass
+
+
+_IGNORED = frozenset(("$schema", "$id", "$comment", "title", "description", "x-def", "default", "examples",
+                      "markdownDescription", "deprecated"))
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _is_type(instance: Any, name: str) -> bool:
+    if name == "object":
+        return isinstance(instance, dict)
+    if name == "array":
+        return isinstance(instance, list)
+    if name == "string":
+        return isinstance(instance, str)
+    if name == "boolean":
+        return isinstance(instance, bool)
+    if name == "null":
+        return instance is None
+    if name == "integer":  # draft 6 and later: 1.0 is an integer
+        return (isinstance(instance, int) and not isinstance(instance, bool)) or (
+            isinstance(instance, float) and instance.is_integer())
+    if name == "number":
+        return isinstance(instance, (int, float)) and not isinstance(instance, bool)
+    raise _Unsure
+
+
+def _equal(one: Any, two: Any) -> bool:
+    """jsonschema's `equal`: bools are not numbers; sequences and mappings element by element."""
+    if one is two:
+        return True
+    if isinstance(one, str) or isinstance(two, str):
+        return one == two
+    if isinstance(one, list) and isinstance(two, list):
+        return len(one) == len(two) and all(_equal(a, b) for a, b in zip(one, two, strict=True))
+    if isinstance(one, dict) and isinstance(two, dict):
+        return one.keys() == two.keys() and all(_equal(one[k], two[k]) for k in one)
+    if isinstance(one, (list, dict, tuple)) or isinstance(two, (list, dict, tuple)):
+        raise _Unsure
+    if isinstance(one, bool) or isinstance(two, bool):
+        return one is two
+    return one == two
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _check(schema: Any, inst: Any) -> bool:
+    if schema is True:
+        return True
+    if schema is False:
+        return False
+    if not isinstance(schema, dict):
+        raise _Unsure
+    for key, value in schema.items():
+        if key in _IGNORED or key in ("then", "else"):
+            continue
+        if key == "type":
+            names = value if isinstance(value, list) else [value]
+            if not any(_is_type(inst, n) for n in names):
+                return False
+        elif key == "properties":
+            if isinstance(inst, dict):
+                for name, sub in value.items():
+                    if name in inst and not _check(sub, inst[name]):
+                        return False
+        elif key == "additionalProperties":
+            if "patternProperties" in schema:
+                raise _Unsure
+            if isinstance(inst, dict):
+                known = schema.get("properties", {})
+                for name, v in inst.items():
+                    if name not in known and not _check(value, v):
+                        return False
+        elif key == "required":
+            if isinstance(inst, dict) and any(name not in inst for name in value):
+                return False
+        elif key == "minProperties":
+            if isinstance(inst, dict) and len(inst) < value:
+                return False
+        elif key == "maxProperties":
+            if isinstance(inst, dict) and len(inst) > value:
+                return False
+        elif key == "propertyNames":
+            if isinstance(inst, dict) and not all(_check(value, name) for name in inst):
+                return False
+        elif key == "items":
+            if not isinstance(value, (dict, bool)):
+                raise _Unsure
+            if isinstance(inst, list) and not all(_check(value, v) for v in inst):
+                return False
+        elif key == "minItems":
+            if isinstance(inst, list) and len(inst) < value:
+                return False
+        elif key == "maxItems":
+            if isinstance(inst, list) and len(inst) > value:
+                return False
+        elif key == "minLength":
+            if isinstance(inst, str) and len(inst) < value:
+                return False
+        elif key == "maxLength":
+            if isinstance(inst, str) and len(inst) > value:
+                return False
+        elif key == "pattern":
+            if isinstance(inst, str) and not _search(value, inst):
+                return False
+        elif key == "enum":
+            if not any(_equal(e, inst) for e in value):
+                return False
+        elif key == "const":
+            if not _equal(inst, value):
+                return False
+        elif key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            if _number(inst) and not _bound(key, value, inst):
+                return False
+        elif key == "if":
+            branch = schema.get("then" if _check(value, inst) else "else", True)
+            if not _check(branch, inst):
+                return False
+        elif key == "allOf":
+            if not all(_check(sub, inst) for sub in value):
+                return False
+        elif key == "anyOf":
+            if not any([_check(sub, inst) for sub in value]):
+                return False
+        elif key == "oneOf":
+            if sum(1 for sub in value if _check(sub, inst)) != 1:
+                return False
+        elif key == "not":
+            if _check(value, inst):
+                return False
+        else:
+            raise _Unsure
+    return True
+
+
+def _bound(key: str, limit: Any, x: Any) -> bool:
+    if not _number(limit):
+        raise _Unsure
+    if key == "minimum":
+        return x >= limit
+    if key == "maximum":
+        return x <= limit
+    if key == "exclusiveMinimum":
+        return x > limit
+    return x < limit
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str):
+    import re
+
+    return re.compile(pattern)
+
+
+def _search(pattern: str, text: str) -> bool:
+    return _compiled(pattern).search(text) is not None
+
+
+def _plain_json(value: Any, depth: int = 0) -> bool:
+    if depth > 200:
+        return False
+    if isinstance(value, dict):
+        return all(type(k) is str and _plain_json(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_json(v, depth + 1) for v in value)
+    return type(value) in _SCALARS
+
+
+def _valid(schema: dict, instance: Any) -> bool | None:
+    """True or False when sure (Draft 2020-12, as jsonschema decides), else None."""
+    if not _plain_json(instance):
+        return None
+    try:
+        return _check(schema, instance)
+    except Exception:  # _Unsure, a bad pattern, too deep: let jsonschema decide
+        return None
 
 
 def _inlined(schema: dict) -> dict:
@@ -89,10 +285,13 @@ def check_structure(root: Node, filename: str) -> list[Diagnostic]:
         got = "a list" if isinstance(root, YSeq) else _got(to_plain(root))
         return [Diagnostic("E0403", f"expected a mapping of policy keys, got {got}", root.span,
                            help="a policy file is a mapping that starts with 'accord: 1'")]
+    plain = to_plain(root)
+    if _valid(inlined_schema(), plain) is True:
+        return []  # nothing to report: jsonschema is not even imported
     mapper = _Mapper(root)
     diags: list[Diagnostic] = []
     seen: set[tuple] = set()
-    for error in validator().iter_errors(to_plain(root)):
+    for error in validator().iter_errors(plain):
         for d in mapper.map(error):
             key = (d.code, d.span.line, d.span.column, d.message)
             if key not in seen:

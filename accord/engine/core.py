@@ -226,7 +226,8 @@ class Engine:
         run_id = self.run_id
         self.rows.decisions.append((
             decision_id, run_id, ctx.seq, case.id, ctx.event_id, ctx.time, agent.name, agent.role, agent.owner,
-            rule, outcome, reason, to_json(outputs), to_json(seen), to_json(trace), to_json(checks), escalated, held,
+            rule, outcome, reason, "null" if outputs is None else to_json(outputs), to_json(seen), to_json(trace),
+            to_json(checks) if checks else "[]", escalated, held,
             approved_by, error, previous, self.plan.version, case.opened_at, negotiation_id, ctx.positions,
         ))
         memory = case.memory

@@ -77,6 +77,9 @@ def run_actions(eng: Engine, ctx: EventCtx, actions: tuple[Action, ...], *, agen
                     base.pop("id", None)
                     base.update(record)
                     ctx.raised.append(base)
+                    if eng.logging and agent is not None:
+                        eng.rows.interactions.append((eng.run_id, case.id, ctx.event_id, decision_id, agent,
+                                                      action.type, "raise"))
             elif kind == "set":
                 values = {f.name: f.value.fn(scope) for f in action.fields}
                 if agent is not None:  # in place: the decision record shows the outputs `set` added

@@ -87,6 +87,7 @@ class Engine:
         elif self.plan.slas:
             return self._dead(seq, raw, eid, "no 'time' field, which this policy needs for its SLAs")
         event = dict(data)
+        event["id"] = eid  # the id the log uses, also when the event carries none
         if time is not None:
             event["time"] = time
         try:
@@ -101,9 +102,7 @@ class Engine:
             st.watermark = time
         case = st.cases.get(case_id)
         if case is None:
-            instance = st.reopened.get(case_id, 0)
-            st.reopened[case_id] = instance + 1
-            case = Case(id=case_id, opened_at=time, instance=instance)
+            case = Case(id=case_id, opened_at=time, instance=seq)
             st.cases[case_id] = case
         case.events += 1
         case.last_event = event
@@ -234,9 +233,6 @@ class Engine:
         for other in agent.read_agents:
             if memory.get(other):
                 self.rows.interactions.append((run_id, case.id, ctx.event_id, decision_id, agent.name, other, "read"))
-        for raised in ctx.raised:
-            self.rows.interactions.append(
-                (run_id, case.id, ctx.event_id, decision_id, agent.name, raised.get("type"), "raise"))
 
     def escalate(self, ctx: EventCtx, agent: str | None, decision_id: str | None, queue, priority, reason,
                  source: str) -> None:
@@ -280,7 +276,8 @@ class Engine:
         case.ended_slas.append(name)
         status = clock.status if clock.status == "breached" else ("pending" if pending else "met")
         if self.logging:
-            self.rows.slas.append((self.run_id, case.id, name, clock.started_at, clock.deadline, clock.at_risk_at,
+            at_risk = clock.at_risk_at if clock.at_risk_fired else None
+            self.rows.slas.append((self.run_id, case.id, name, clock.started_at, clock.deadline, at_risk,
                                    None if pending else time, status, case.opened_at))
 
     def _fire_timers(self, until: dt.datetime) -> None:

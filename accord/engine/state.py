@@ -54,7 +54,7 @@ class Case:
     clocks: dict[str, Clock] = field(default_factory=dict)
     ended_slas: list[str] = field(default_factory=list)  # SLAs whose clock already ended in this case
     last_event: dict | None = None
-    instance: int = 0  # how many times this case id was opened before in the run
+    instance: int = 0  # seq of the input event that opened it: tells apart two openings of one id
     closing: bool = False  # a closes_on event or `close` action: close once the input event is done
 
 
@@ -68,7 +68,6 @@ class State:
     events_dead: int = 0
     position: int = 0  # records consumed from the source
     outbox_seq: int = 0
-    reopened: dict[str, int] = field(default_factory=dict)  # case id → times opened
     finished: bool = False  # end of input reached and its rows committed
 
 
@@ -144,13 +143,10 @@ def dump_state(state: State) -> bytes:
     (`_tag_datetimes`) writes unless the user's data holds a `"$` somewhere (a
     dict key starting with `$` must be wrapped as `$map`). Every tag writes
     exactly one `"$`, so when the output holds more than were written the exact
-    Python walk runs instead. `reopened` (every case id ever seen) is written as
-    `$map` pairs, so its keys never need checking.
+    Python walk runs instead.
     """
     body = dict(state.__dict__)
-    reopened = body["reopened"]
-    body["reopened"] = {"$map": list(reopened.items())} if reopened else {}
-    tags = 1 if reopened else 0
+    tags = 0
 
     def default(value: Any) -> Any:
         nonlocal tags
@@ -167,14 +163,12 @@ def dump_state(state: State) -> bytes:
         blob = None
     if blob is not None and blob.count(b'"$') == tags:
         return blob
-    body["reopened"] = {}
     body["timers"] = [list(t) for t in state.timers]
-    tagged = _tag_datetimes(body)
-    tagged["reopened"] = {"$map": [[k, v] for k, v in reopened.items()]} if reopened else {}
-    return orjson.dumps(tagged, default=_default)
+    return orjson.dumps(_tag_datetimes(body), default=_default)
 
 
 def load_state(blob: bytes) -> State:
     body = _untag(orjson.loads(blob))
+    body.pop("reopened", None)  # written by earlier versions
     body["timers"] = [tuple(t) for t in body["timers"]]
     return State(**body)

@@ -541,3 +541,42 @@ agents:
     b = run_policy(body, [ev("x"), ev("y", "c2")])
     ids = lambda o: [d["decision_id"] for d in o.decisions()]  # noqa: E731
     assert ids(a) == ids(b) and len(set(ids(a))) == 2
+
+
+def test_event_id_is_in_scope_also_when_the_event_has_none(run_policy):
+    out = run_policy(CASE + """
+agents:
+  a:
+    role: action
+    rules:
+      - when: true
+        do: [ { emit: { type: seen, id: event.id } } ]
+""", [{"type": "x", "k": "c1", "time": T0}, {"id": "given", "type": "x", "k": "c1", "time": T0}])
+    assert out.outbox() == [{"type": "seen", "id": "events:1"}, {"type": "seen", "id": "given"}]
+
+
+def test_at_risk_at_only_when_the_clock_became_at_risk(run_policy):
+    out = run_policy(SLA, [
+        ev("open", "a", "2026-01-01T10:00:00Z"),
+        ev("stop", "a", "2026-01-01T10:10:00Z"),   # met before its at-risk point (10:30)
+        ev("open", "b", "2026-01-01T10:20:00Z"),
+        ev("ping", "c", "2026-01-01T11:00:00Z"),   # passes b's at-risk point (10:50)
+    ])
+    at_risk = {r["case_id"]: r["at_risk_at"] for r in out.slas()}
+    assert at_risk["a"] is None and at_risk["b"] is not None
+
+
+def test_raise_edges_belong_to_the_raising_agent(run_policy):
+    out = run_policy(CASE + """
+agents:
+  first:
+    role: action
+    on: [x]
+    rules: [ { when: true, do: [ { raise: { type: follow } } ] } ]
+  second:
+    role: action
+    on: [x]
+    rules: [ { when: true, decide: quiet } ]
+""", [ev("x")])
+    edges = out.rows("SELECT source_agent, target_agent, kind FROM interactions WHERE kind = 'raise'")
+    assert edges == [{"source_agent": "first", "target_agent": "follow", "kind": "raise"}]

@@ -96,7 +96,7 @@ def main() -> None:
         (Path(tmp) / "catalog.csv").write_text("sku,price\n" + "".join(f"S{i},{i}.5\n" for i in range(200)))
         n = policy.read_text().count("\n")
         base = wall([sys.executable, "-c", "pass"], args.runs)
-        cmd = wall([sys.executable, "-m", "accord.cli", "validate", str(policy)], args.runs)
+        cmd = wall([sys.executable, "-m", "accord.entry", "validate", str(policy)], args.runs)
         stages = subprocess.run([sys.executable, "-c", f"""
 import time
 t0 = time.perf_counter()

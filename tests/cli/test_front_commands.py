@@ -98,3 +98,24 @@ def test_validate_through_runner_many_files(tmp_path):
     r = runner.invoke(app, ["validate", str(EXAMPLE), str(bad)])
     assert r.exit_code == 1
     assert "E0404" in r.output and "ok: " in r.output
+
+
+def entry(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "accord.entry", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+
+
+@pytest.mark.parametrize("args", [
+    ["validate", str(EXAMPLE)],
+    ["validate", str(BROKEN)],
+    ["validate", "-f", "json", str(BROKEN), str(EXAMPLE)],
+    ["validate", "--format=json", str(EXAMPLE)],
+    ["validate", "missing.yaml"],
+    ["validate", "--format", "xml", str(EXAMPLE)],
+    ["validate"],
+])
+def test_console_script_fast_path_matches_the_cli(args):
+    """The console script skips typer for a plain validate; it must say and exit exactly as the CLI does."""
+    fast, full = entry(*args), accord(*args)
+    fast_err = fast.stderr.replace("accord.entry", "accord.cli")  # usage lines name the program
+    assert (fast.returncode, fast.stdout, fast_err) == (full.returncode, full.stdout, full.stderr)

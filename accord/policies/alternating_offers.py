@@ -78,49 +78,92 @@ class NegotiationResult:
     offers: list[OfferRecord]
 
 
-class _Space:
-    """The precomputed outcome space of one negotiation, seen from both parties.
+class _Shape:
+    """What of an outcome space depends only on the parties' utilities, not on the
+    issue values: the scaled utilities, each party's candidate order and its prefix
+    maximum, and each outcome's value indices. Pure data, shared (read only) by
+    every negotiation with the same utilities and weights (see ``_shape``)."""
 
-    Outcomes are numbered in cartesian-product order (the last issue varies
-    fastest), so a lower number means lower values in issue order. Utilities
-    are integers counting 1e-12 (``scaled_utilities``).
-    """
+    __slots__ = ("u", "size", "for_other", "prefix_max", "own_best", "picks")
 
-    def __init__(self, issues: Sequence[Issue], parties: Sequence[PartySetup], allowed):
-        self.issues = issues
-        self.names = [p.name for p in parties]
-        self.radices = [len(i.values) for i in issues]
-        self.u = [
-            scaled_utilities(issues, p.name, normalize_weights(p.name, issues, p.weights)) for p in parties
-        ]
-        n = len(self.u[0])
+    def __init__(self, u: list[list[int]], radices: list[int]):
+        self.u = u
+        n = len(u[0])
         self.size = n
-        self.allowed = allowed
-        self._verdicts: dict[int, bool] = {}
-        self._outcomes: dict[int, dict] = {}
         # Candidates for party p: best for the other party first, then best for
         # p, then outcome order. Python's sort is stable, also with
         # reverse=True, so sorting by the secondary key and then by the
         # primary one gives exactly that order.
         self.for_other: list[list[int]] = []
         self.prefix_max: list[list[int]] = []
-        self._own_best: list[list[int] | None] = [None, None]
+        self.own_best: list[list[int] | None] = [None, None]
         for p in (0, 1):
-            up, uo = self.u[p], self.u[1 - p]
+            up, uo = u[p], u[1 - p]
             order = sorted(range(n), key=up.__getitem__, reverse=True)
             order.sort(key=uo.__getitem__, reverse=True)
             best = -1
             prefix = [(best := x) if x > best else best for x in map(up.__getitem__, order)]
             self.for_other.append(order)
             self.prefix_max.append(prefix)
+        picks: list[tuple[int, ...]] = [()]
+        for r in radices:  # cartesian-product order, the last issue varying fastest
+            picks = [(*head, i) for head in picks for i in range(r)]
+        self.picks = picks
+
+
+#: Bounded cache of shapes, keyed by the numbers they are computed from.
+_SHAPES: dict[tuple, _Shape] = {}
+_SHAPES_MAX = 64
+
+
+def _shape(issues: Sequence[Issue], parties: Sequence[PartySetup]) -> _Shape:
+    ups = tuple(i.utilities.get(p.name) for p in parties for i in issues)
+    if None in ups:  # a party without a preference: the uncached path raises as it always did
+        u = [scaled_utilities(issues, p.name, normalize_weights(p.name, issues, p.weights)) for p in parties]
+        return _Shape(u, [len(i.values) for i in issues])
+    weights = [normalize_weights(p.name, issues, p.weights) for p in parties]
+    key = (ups, tuple(map(tuple, weights)))
+    shape = _SHAPES.get(key)
+    if shape is not None:
+        return shape
+    u = [scaled_utilities(issues, p.name, w) for p, w in zip(parties, weights, strict=True)]
+    shape = _Shape(u, [len(i.values) for i in issues])
+    if len(_SHAPES) >= _SHAPES_MAX:
+        del _SHAPES[next(iter(_SHAPES))]  # the oldest entry
+    _SHAPES[key] = shape
+    return shape
+
+
+class _Space:
+    """The precomputed outcome space of one negotiation, seen from both parties.
+
+    Outcomes are numbered in cartesian-product order (the last issue varies
+    fastest), so a lower number means lower values in issue order. Utilities
+    are integers counting 1e-12 (``scaled_utilities``). Everything that depends
+    only on utilities comes from a shared ``_Shape``.
+    """
+
+    def __init__(self, issues: Sequence[Issue], parties: Sequence[PartySetup], allowed):
+        self.issues = issues
+        self.names = [p.name for p in parties]
+        shape = _shape(issues, parties)
+        self.shape = shape
+        self.u = shape.u
+        self.size = shape.size
+        self.for_other = shape.for_other
+        self.prefix_max = shape.prefix_max
+        self.allowed = allowed
+        self._verdicts: dict[int, bool] = {}
+        self._outcomes: dict[int, dict] = {}
 
     def own_best(self, p: int) -> list[int]:
         """Outcomes best for p first (ties: best for the other, then outcome order); built on demand."""
-        order = self._own_best[p]
+        shape = self.shape
+        order = shape.own_best[p]
         if order is None:
             order = sorted(range(self.size), key=self.u[1 - p].__getitem__, reverse=True)
             order.sort(key=self.u[p].__getitem__, reverse=True)
-            self._own_best[p] = order
+            shape.own_best[p] = order
         return order
 
     def ok(self, k: int) -> bool:
@@ -137,13 +180,7 @@ class _Space:
         """Outcome k as issue name → value (a fresh dict each time: callers may keep it)."""
         cached = self._outcomes.get(k)
         if cached is None:
-            picks = []
-            rest = k
-            for n in reversed(self.radices):
-                rest, i = divmod(rest, n)
-                picks.append(i)
-            picks.reverse()
-            cached = {issue.name: issue.values[i] for issue, i in zip(self.issues, picks, strict=True)}
+            cached = {issue.name: issue.values[i] for issue, i in zip(self.issues, self.shape.picks[k], strict=True)}
             self._outcomes[k] = cached
         return dict(cached)
 

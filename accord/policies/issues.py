@@ -62,7 +62,23 @@ class Issue:
 
 
 def _is_number(x) -> bool:
+    t = type(x)
+    if t is float or t is int:  # the common case, without the slow ABC check
+        return True
     return isinstance(x, Real) and not isinstance(x, bool)
+
+
+#: ``range_issue``'s utilities for n values, preferring 'high' (pure; n is small).
+_RANGE_UPS: dict[int, tuple[float, ...]] = {}
+
+
+def _range_ups(n: int) -> tuple[float, ...]:
+    ups = _RANGE_UPS.get(n)
+    if ups is None:
+        ups = tuple(round(i / (n - 1), UTILITY_DIGITS) for i in range(n))
+        if len(_RANGE_UPS) < 256:
+            _RANGE_UPS[n] = ups
+    return ups
 
 
 def _spaced_values(low, high, steps: int) -> tuple:
@@ -114,7 +130,7 @@ def range_issue(name: str, low, high, steps: int, prefs: Mapping[str, str]) -> I
         if n == 1:
             utilities[party] = (1.0,)
             continue
-        ups = tuple(round(i / (n - 1), UTILITY_DIGITS) for i in range(n))
+        ups = _range_ups(n)
         utilities[party] = ups if pref == "high" else ups[::-1]
     return Issue(name, values, utilities, "range")
 

@@ -166,6 +166,9 @@ DEFAULT_E: dict[str, float] = {"boulware": 0.2, "linear": 1.0, "conceder": 2.0}
 
 
 def _is_number(x) -> bool:
+    t = type(x)
+    if t is float or t is int:  # the common case, without the slow ABC check
+        return True
     return isinstance(x, Real) and not isinstance(x, bool)
 
 

@@ -7,7 +7,6 @@ order, `reason`, constraint checks on the tentative outputs, then commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from accord.dsl.expr import EvaluationError
@@ -21,23 +20,27 @@ if TYPE_CHECKING:
     from accord.engine.core import Engine
 
 
-@dataclass
 class Fired:
-    rule: Rule
-    outputs: dict[str, Any]
-    reason: str | None
-    escalations: list[str] = field(default_factory=list)
+    __slots__ = ("rule", "outputs", "reason", "escalations")
+
+    def __init__(self, rule: Rule, outputs: dict[str, Any], reason: str | None):
+        self.rule = rule
+        self.outputs = outputs
+        self.reason = reason
+        self.escalations: list[str] = []
 
 
-@dataclass
 class Run:
-    """What the log needs to know about one activation."""
+    """What the log needs to know about one activation (slots, not a dataclass: one per agent run)."""
 
-    trace: list[dict] = field(default_factory=list)
-    checks: list[dict] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    negotiation_id: str | None = None
-    stopped: str | None = None  # an on_error escalation: the message
+    __slots__ = ("trace", "checks", "errors", "negotiation_id", "stopped")
+
+    def __init__(self) -> None:
+        self.trace: list[dict] = []
+        self.checks: list[dict] = []
+        self.errors: list[str] = []
+        self.negotiation_id: str | None = None
+        self.stopped: str | None = None  # an on_error escalation: the message
 
 
 def _message(err: Exception) -> str:

@@ -19,10 +19,15 @@ from accord.dsl.plan import Agent, Plan
 from accord.engine import agents as agent_runs
 from accord.engine.actions import run_actions
 from accord.engine.context import EventCtx
+from orjson import dumps as _dumps
+
+from accord.engine.records import _OPTS as _JOPTS
 from accord.engine.records import Rows, to_json
+from accord.engine.records import _default as _jdefault
 from accord.engine.state import Case, Clock, State
 
 _OPEN, _RESOLVED, _ESCALATED, _CLOSED = "open", "resolved", "escalated", "closed"
+_ZERO = dt.timedelta(0)
 
 
 def parse_time(value: Any, tz: dt.tzinfo | None) -> dt.datetime:
@@ -59,6 +64,19 @@ class Engine:
         self._sla_by_name = {s.name: s for s in plan.slas}
         self._hash = plan.policy_hash
         self._paths: dict[str, tuple[tuple, tuple]] = {}
+        # per event type, precomputed once: what `_handle` checks on every event
+        self._names = (*plan.negotiations, *(a.name for a in plan.agents))  # the scope's memory roots, in order
+        self._sla_starts: dict[str, tuple] = {}
+        self._stop_types = frozenset(t for s in plan.slas for t in s.stop)
+        for sla in plan.slas:
+            for t in sla.start:
+                self._sla_starts[t] = (*self._sla_starts.get(t, ()), sla)
+        self._tz = plan.timezone
+        self._version = plan.version
+        self._key_fn = plan.case_key.fn
+        self._approval_type = plan.approval_type
+        self._closes_on = plan.closes_on
+        self._agents_for = plan.agents_for
 
     # ----- input ---------------------------------------------------------------------------------
     def process(self, raw) -> None:
@@ -81,7 +99,7 @@ class Engine:
         time = None
         if "time" in data:
             try:
-                time = parse_time(data["time"], self.plan.timezone)
+                time = parse_time(data["time"], self._tz)
             except ValueError as err:
                 return self._dead(seq, raw, eid, str(err))
         elif self.plan.slas:
@@ -91,14 +109,15 @@ class Engine:
         if time is not None:
             event["time"] = time
         try:
-            key = self.plan.case_key.fn({"event": event, "const": self._consts, "now": time})
+            key = self._key_fn({"event": event, "const": self._consts, "now": time})
         except EvaluationError as err:
             return self._dead(seq, raw, eid, f"case key '{self.plan.case_key.source}' failed: {err.message}")
         if isinstance(key, bool) or not isinstance(key, (str, int)):
             return self._dead(seq, raw, eid, f"case key must be a string or int, got {type(key).__name__}")
         case_id = str(key)
         if time is not None and (st.watermark is None or time > st.watermark):
-            self._fire_timers(time)
+            if st.timers and st.timers[0][0] < time:
+                self._fire_timers(time)
             st.watermark = time
         case = st.cases.get(case_id)
         if case is None:
@@ -124,11 +143,12 @@ class Engine:
     # ----- one event in its case -----------------------------------------------------------------
     def _scope(self, case: Case, event: dict, time: dt.datetime | None) -> dict:
         scope = {"event": event, "const": self._consts, "now": time, "data": self.plan.tables}
-        for name in self.plan.negotiations:
-            scope[name] = case.memory.get(name, {})
-        for agent in self.plan.agents:
-            scope[agent.name] = case.memory.get(agent.name, {})
-        scope["case"] = self._case_view(case, time)
+        get = case.memory.get
+        for name in self._names:
+            scope[name] = get(name, {})
+        age = (time - case.opened_at) if (time is not None and case.opened_at is not None) else _ZERO
+        scope["case"] = {"id": case.id, "status": case.status, "outcome": case.outcome, "opened_at": case.opened_at,
+                         "age": age, "events": case.events}
         return scope
 
     def _case_view(self, case: Case, time: dt.datetime | None) -> dict:
@@ -138,21 +158,28 @@ class Engine:
 
     def _handle(self, case: Case, event: dict, eid: str, etype: str, time, seq: int, depth: int) -> None:
         ctx = EventCtx(case, event, eid, etype, time, seq, depth, self._scope(case, event, time))
-        if etype == self.plan.approval_type:
+        if etype == self._approval_type:
             agent_runs.settle_approval(self, ctx)
         if time is not None:
-            for sla in self.plan.slas:
-                if etype in sla.start and sla.name not in case.clocks and sla.name not in case.ended_slas:
-                    self._start_clock(case, sla, time)
-        for agent in self.plan.agents_for(etype):
-            if agent.after and not any(a in ctx.committed for a in agent.after):
+            starts = self._sla_starts.get(etype)
+            if starts:
+                for sla in starts:
+                    if sla.name not in case.clocks and sla.name not in case.ended_slas:
+                        self._start_clock(case, sla, time)
+        run_agent = agent_runs.run_agent
+        committed = ctx.committed
+        for agent in self._agents_for(etype):
+            after = agent.after
+            if after and not any(a in committed for a in after):
                 continue
-            agent_runs.run_agent(self, ctx, agent)
-        for sla_name in [n for n, c in case.clocks.items() if etype in self._sla_by_name[n].stop]:
-            self._end_clock(case, sla_name, time)
-        if etype in self.plan.closes_on:
+            run_agent(self, ctx, agent)
+        if case.clocks and etype in self._stop_types:
+            for sla_name in [n for n in case.clocks if etype in self._sla_by_name[n].stop]:
+                self._end_clock(case, sla_name, time)
+        if etype in self._closes_on:
             case.closing = True
-        self._drain_raised(ctx)
+        if ctx.raised:
+            self._drain_raised(ctx)
 
     def _drain_raised(self, ctx: EventCtx) -> None:
         for n, fields in enumerate(ctx.raised, ctx.raise_count + 1):
@@ -169,10 +196,12 @@ class Engine:
     # ----- what agents and actions call ----------------------------------------------------------
     def new_decision_id(self, ctx: EventCtx, agent: str) -> str:
         # the text `stable_id(policy_hash, case id, instance, seq, event id, agent, position)` hashes, built directly
-        case = ctx.case
+        prefix = ctx.id_prefix
+        if prefix is None:
+            case = ctx.case
+            prefix = ctx.id_prefix = f"{self._hash}\x1f{case.id}\x1f{case.instance}\x1f{ctx.seq}\x1f{ctx.event_id}\x1f"
         ctx.positions += 1
-        text = f"{self._hash}\x1f{case.id}\x1f{case.instance}\x1f{ctx.seq}\x1f{ctx.event_id}\x1f{agent}\x1f{ctx.positions}"
-        return _blake2b(text.encode(), digest_size=10).hexdigest()
+        return _blake2b(f"{prefix}{agent}\x1f{ctx.positions}".encode(), digest_size=10).hexdigest()
 
     def _input_paths(self, agent: Agent) -> tuple[tuple, tuple]:
         """An agent's input paths split into (its own, the others'), each as (root, path, key); cached."""
@@ -213,8 +242,9 @@ class Engine:
     def record(self, ctx: EventCtx, agent: Agent, decision_id: str, *, rule, outcome, reason, outputs, trace, checks,
                escalated, held, approved_by, error, negotiation_id, inputs: dict | None = None) -> None:
         case = ctx.case
-        previous = case.last_decision.get(agent.name)
-        case.last_decision[agent.name] = decision_id
+        last = case.last_decision
+        previous = last.get(agent.name)
+        last[agent.name] = decision_id
         if not self.logging:
             return
         seen = self.capture_inputs(ctx, agent, own=False)
@@ -223,11 +253,13 @@ class Engine:
         if isinstance(outcome, list):
             outcome = to_json(outcome)
         run_id = self.run_id
+        # JSON columns as orjson's UTF-8 bytes: the Arrow writer stores them as text without a decode here
         self.rows.decisions.append((
             decision_id, run_id, ctx.seq, case.id, ctx.event_id, ctx.time, agent.name, agent.role, agent.owner,
-            rule, outcome, reason, "null" if outputs is None else to_json(outputs), to_json(seen), to_json(trace),
-            to_json(checks) if checks else "[]", escalated, held,
-            approved_by, error, previous, self.plan.version, case.opened_at, negotiation_id, ctx.positions,
+            rule, outcome, reason, "null" if outputs is None else _dumps(outputs, default=_jdefault, option=_JOPTS),
+            _dumps(seen, default=_jdefault, option=_JOPTS), _dumps(trace, default=_jdefault, option=_JOPTS),
+            _dumps(checks, default=_jdefault, option=_JOPTS) if checks else "[]", escalated, held,
+            approved_by, error, previous, self._version, case.opened_at, negotiation_id, ctx.positions,
         ))
         memory = case.memory
         for other in agent.read_agents:

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from accord.dsl.expr import EvaluationError
 from accord.dsl.plan import Negotiation
 from accord.engine.context import EventCtx
-from accord.engine.records import stable_id, to_json
+from hashlib import blake2b as _blake2b
+
+from accord.engine.records import to_json
 from accord.policies.alternating_offers import PartySetup, negotiate
 from accord.policies.contract_net import Bid, award, bidder_party_name
 from accord.policies.issues import options_issue, range_issue
@@ -48,7 +50,9 @@ def run_negotiation(eng: Engine, ctx: EventCtx, neg: Negotiation, agent: str, de
     """Returns (outputs, negotiation_id); raises EvaluationError when an expression fails."""
     scope = ctx.scope
     case = ctx.case
-    nid = stable_id(eng.plan.policy_hash, case.id, case.instance, ctx.seq, ctx.event_id, neg.name, ctx.next_position())
+    # the text `stable_id(policy_hash, case id, instance, seq, event id, negotiation, position)` hashes
+    nid = _blake2b(f"{eng.plan.policy_hash}\x1f{case.id}\x1f{case.instance}\x1f{ctx.seq}\x1f{ctx.event_id}\x1f"
+                   f"{neg.name}\x1f{ctx.next_position()}".encode(), digest_size=10).hexdigest()
     try:
         if neg.protocol == "alternating_offers":
             outputs, offers, edges = _alternating(neg, scope)
@@ -78,6 +82,30 @@ def run_negotiation(eng: Engine, ctx: EventCtx, neg: Negotiation, agent: str, de
     return outputs, nid
 
 
+#: Per negotiation of a plan (by identity; the plan is immutable and holds it): its parties with their
+#: strategies, which agent each party is, each party's opponent, and whether a `block` constraint applies.
+#: Strategies are frozen and pure, so one set serves every run of the negotiation.
+_SETUPS: dict[int, tuple] = {}
+
+
+def _setup(neg: Negotiation) -> tuple:
+    entry = _SETUPS.get(id(neg))
+    if entry is not None and entry[0] is neg:
+        return entry[1]
+    parties = [
+        PartySetup(p.name, make_strategy(p.strategy, p.e, p.reservation),
+                   {i.name: i.weights[p.name] for i in neg.issues if p.name in i.weights})
+        for p in neg.parties
+    ]
+    agent_of = {p.name: p.agent for p in neg.parties}
+    other = {neg.parties[0].name: neg.parties[1].name, neg.parties[1].name: neg.parties[0].name}
+    setup = (parties, agent_of, other, any(c.on_violation == "block" for c in neg.constraints))
+    if len(_SETUPS) >= 256:
+        _SETUPS.clear()
+    _SETUPS[id(neg)] = (neg, setup)
+    return setup
+
+
 def _alternating(neg: Negotiation, scope: dict):
     issues = []
     for i in neg.issues:
@@ -90,18 +118,12 @@ def _alternating(neg: Negotiation, scope: dict):
             if low > high:
                 raise EvaluationError(f"issue '{i.name}' has an empty range [{low}, {high}]")
             issues.append(range_issue(i.name, low, high, i.steps, dict(i.prefs)))
-    parties = [
-        PartySetup(p.name, make_strategy(p.strategy, p.e, p.reservation),
-                   {i.name: i.weights[p.name] for i in neg.issues if p.name in i.weights})
-        for p in neg.parties
-    ]
+    parties, agent_of, other, blocks = _setup(neg)
     allowed = None
-    if any(c.on_violation == "block" for c in neg.constraints):
+    if blocks:
         def allowed(offer: dict) -> bool:
             return _check_offer(neg, scope, offer)
     result = negotiate(issues, parties, neg.max_rounds, allowed)
-    agent_of = {p.name: p.agent for p in neg.parties}
-    other = {neg.parties[0].name: neg.parties[1].name, neg.parties[1].name: neg.parties[0].name}
     offers = [(o.round, o.party, o.offer, o.utility, o.response) for o in result.offers]
     edges = [(agent_of[o.party], agent_of[other[o.party]], "offer") for o in result.offers if o.response != "blocked"]
     outputs = {"agreed": result.agreed, "outcome": result.outcome, "rounds": result.rounds, "utility": result.utility}

@@ -38,6 +38,11 @@ def _default(value: Any) -> Any:
 _OPTS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
 
 
+def dumps(value: Any) -> bytes:
+    """`to_json` without the decode: the UTF-8 bytes (the Arrow writer takes them for JSON columns as they are)."""
+    return orjson.dumps(value, default=_default, option=_OPTS)
+
+
 def to_json(value: Any) -> str:
     """JSON text for a log column; timestamps RFC 3339, durations '90s', errors {"error": ...}."""
     return orjson.dumps(value, default=_default, option=_OPTS).decode()

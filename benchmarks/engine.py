@@ -1,6 +1,12 @@
 """Engine throughput and memory on a procurement-like stream (examples/procurement/policy.yaml).
 
     python benchmarks/engine.py [--events 200000] [--rss-events 1000000] [--batch 2000] [--skip-rss]
+                                [--policy procurement|light] [--mix negotiation|realistic] [--followups 8]
+
+`--mix realistic` (procurement only) adds `--followups` follow-up events per request (supplier
+acknowledgements, stock updates, shipment scans, status pings; see benchmarks/gen_procurement.py)
+that activate no agent, as a real procurement feed carries; the default `negotiation` mix has ~2
+events per request, each running a contract net and an alternating-offers negotiation.
 
 One run measures, over the same deterministic stream (benchmarks/gen_procurement.py):
 
@@ -394,6 +400,10 @@ def main() -> None:
     ap.add_argument("--policy", choices=("procurement", "light"), default="procurement",
                     help="procurement: examples/procurement/policy.yaml (negotiation-heavy); "
                          "light: the same shape of agents, rules, raise, SLA and close, without negotiations")
+    ap.add_argument("--mix", choices=("negotiation", "realistic"), default="negotiation",
+                    help="procurement stream: negotiation (~2 events per request, every request negotiates) or "
+                         "realistic (plus --followups follow-up events per request that activate no agent)")
+    ap.add_argument("--followups", type=int, default=8)
     ap.add_argument("--tmp", default=None, help="directory for the stream and logs (default: a temporary one)")
     args = ap.parse_args()
 
@@ -407,7 +417,10 @@ def main() -> None:
         write = write_light
     else:
         policy = POLICY
-        write = gen_procurement.write
+        followups = args.followups if args.mix == "realistic" else 0
+
+        def write(path: str, n: int) -> int:
+            return gen_procurement.write(path, n, followups=followups)
     write(path, args.events)
     plan = load_policy(policy)
     n = args.events
@@ -419,7 +432,8 @@ def main() -> None:
     t_nolog, _ = engine_run(plan, path, logging=False, batch=args.batch, db=None)
     t_floor = light_floor(path) if args.policy == "light" else floor_run(plan, path)
 
-    print(f"policy {args.policy}: {n:,} events ({os.path.getsize(path) / 1e6:.0f} MB), {decisions:,} decisions, "
+    mix = f", mix {args.mix}" + (f" ({args.followups} follow-ups per request)" if args.mix == "realistic" else "")
+    print(f"policy {args.policy}{mix if args.policy == 'procurement' else ''}: {n:,} events ({os.path.getsize(path) / 1e6:.0f} MB), {decisions:,} decisions, "
           f"batch {args.batch}, python {sys.version.split()[0]}")
     print()
     print("| run | seconds | events/s | vs floor |")

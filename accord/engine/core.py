@@ -157,8 +157,11 @@ class Engine:
                 "age": age, "events": case.events}
 
     def _handle(self, case: Case, event: dict, eid: str, etype: str, time, seq: int, depth: int) -> None:
-        ctx = EventCtx(case, event, eid, etype, time, seq, depth, self._scope(case, event, time))
+        # The scope is built when the first agent (or an approval) needs it: an event that activates no agent
+        # never pays for it. Nothing it holds changes before then (starting a clock is not in the scope).
+        ctx = EventCtx(case, event, eid, etype, time, seq, depth, None)
         if etype == self._approval_type:
+            ctx.scope = self._scope(case, event, time)
             agent_runs.settle_approval(self, ctx)
         if time is not None:
             starts = self._sla_starts.get(etype)
@@ -172,6 +175,8 @@ class Engine:
             after = agent.after
             if after and not any(a in committed for a in after):
                 continue
+            if ctx.scope is None:
+                ctx.scope = self._scope(case, event, time)
             run_agent(self, ctx, agent)
         if case.clocks and etype in self._stop_types:
             for sla_name in [n for n in case.clocks if etype in self._sla_by_name[n].stop]:

@@ -26,6 +26,7 @@ bisect plus whatever ``allowed`` rejects.
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -111,27 +112,25 @@ class _Shape:
         self.picks = picks
 
 
-#: Bounded cache of shapes, keyed by the numbers they are computed from.
-_SHAPES: dict[tuple, _Shape] = {}
-_SHAPES_MAX = 64
-
-
 def _shape(issues: Sequence[Issue], parties: Sequence[PartySetup]) -> _Shape:
+    """The utility-only part of an outcome space; equal numbers share one (read-only) shape."""
     ups = tuple(i.utilities.get(p.name) for p in parties for i in issues)
     if None in ups:  # a party without a preference: the uncached path raises as it always did
         u = [scaled_utilities(issues, p.name, normalize_weights(p.name, issues, p.weights)) for p in parties]
         return _Shape(u, [len(i.values) for i in issues])
-    weights = [normalize_weights(p.name, issues, p.weights) for p in parties]
-    key = (ups, tuple(map(tuple, weights)))
-    shape = _SHAPES.get(key)
-    if shape is not None:
-        return shape
-    u = [scaled_utilities(issues, p.name, w) for p, w in zip(parties, weights, strict=True)]
-    shape = _Shape(u, [len(i.values) for i in issues])
-    if len(_SHAPES) >= _SHAPES_MAX:
-        del _SHAPES[next(iter(_SHAPES))]  # the oldest entry
-    _SHAPES[key] = shape
-    return shape
+    weights = tuple(tuple(normalize_weights(p.name, issues, p.weights)) for p in parties)
+    return _shared_shape(tuple(p.name for p in parties), tuple(i.name for i in issues), ups, weights)
+
+
+@functools.lru_cache(maxsize=64)
+def _shared_shape(names: tuple, issue_names: tuple, ups: tuple, weights: tuple) -> _Shape:
+    """A pure function of its arguments, memoized: negotiations over equal utilities and weights
+    (the common case: the same policy, prices that differ) skip the setup."""
+    n = len(issue_names)
+    issues = [Issue(name, tuple(range(len(ups[k]))), {names[0]: ups[k], names[1]: ups[n + k]})
+              for k, name in enumerate(issue_names)]
+    u = [scaled_utilities(issues, names[p], weights[p]) for p in (0, 1)]
+    return _Shape(u, [len(i.values) for i in issues])
 
 
 class _Space:

@@ -10,10 +10,13 @@ identical, exactly reproducible utilities.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from itertools import product
+from math import lcm
 from numbers import Real
 
 __all__ = [
@@ -216,20 +219,41 @@ def party_utilities(issues: Sequence[Issue], party: str, weights: Sequence[float
     return [x / UTILITY_SCALE for x in scaled_utilities(issues, party, weights)]
 
 
+@functools.lru_cache(maxsize=4096)
+def _exact_utility(u: float) -> Fraction:
+    """The rational a per-value utility stands for (k / (n - 1), snapped to 12 digits when stored)."""
+    return Fraction(u).limit_denominator(10**6)
+
+
+@functools.lru_cache(maxsize=4096)
+def _exact_weight(w: float) -> Fraction:
+    """The rational a normalized weight stands for (4/9, 7/10, ...), recovered from its float."""
+    return Fraction(w).limit_denominator(10**9)
+
+
 def scaled_utilities(issues: Sequence[Issue], party: str, weights: Sequence[float]) -> list[int]:
     """The party's utility for every outcome as an integer count of 1e-12.
 
-    Integers make mathematically equal utilities exactly equal (ties break
-    deterministically) and compare fast; ``x / UTILITY_SCALE`` is the float
-    nearest the 12-decimal value, so logs show 0.7, not 0.7000000000000001.
-    Built issue by issue (partial sums times the next issue's values) rather
-    than outcome by outcome, so a 121-outcome space costs a few list
-    comprehensions.
+    The weighted sums are computed exactly (rationals brought to one integer
+    denominator), then rounded once: outcomes whose utilities are
+    mathematically equal get exactly the same integer, so "best for the other
+    party, ties best for the offering party" never mistakes a rounding
+    difference in the last digit for a preference. ``x / UTILITY_SCALE`` is
+    the float nearest the 12-decimal value, so logs show 0.7, not
+    0.7000000000000001. Built issue by issue (partial sums times the next
+    issue's values) rather than outcome by outcome.
     """
-    sums = [0.0]
+    rows: list[list[tuple[int, int]]] = []  # per issue: (numerator, denominator) of weight x utility
     for issue, w in zip(issues, weights, strict=True):
         if party not in issue.utilities:
             raise ValueError(f"issue '{issue.name}': no preference for party '{party}'")
-        terms = [w * UTILITY_SCALE * u for u in issue.utilities[party]]
-        sums = [s + t for s in sums for t in terms]
-    return list(map(round, sums))
+        wf = _exact_weight(w)
+        rows.append([(wf.numerator * e.numerator, wf.denominator * e.denominator)
+                     for e in map(_exact_utility, issue.utilities[party])])
+    denominator = lcm(*(d for row in rows for _, d in row)) if rows else 1
+    sums = [0]
+    for row in rows:
+        ints = [n * (denominator // d) for n, d in row]
+        sums = [s + t for s in sums for t in ints]
+    twice = 2 * denominator
+    return [(s * 2 * UTILITY_SCALE + denominator) // twice for s in sums]

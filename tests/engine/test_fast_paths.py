@@ -92,7 +92,7 @@ def _haggle(price: float):
 def test_negotiations_sharing_a_shape_give_what_a_fresh_space_gives():
     results = []
     for price in (100.0, 250.0, 100.0, 7.5):
-        ao._SHAPES.clear()
+        ao._shared_shape.cache_clear()
         fresh = _haggle(price)
         cached = _haggle(price)  # the second one reads the shape the first one stored
         assert cached == fresh
@@ -101,10 +101,11 @@ def test_negotiations_sharing_a_shape_give_what_a_fresh_space_gives():
 
 
 def test_the_shape_cache_stays_bounded():
-    ao._SHAPES.clear()
-    for steps in range(2, 2 + ao._SHAPES_MAX + 10):
+    ao._shared_shape.cache_clear()
+    limit = ao._shared_shape.cache_info().maxsize
+    for steps in range(2, 2 + limit + 10):
         issues = [range_issue("x", 0, 1, steps, {"a": "low", "b": "high"})]
         parties = [ao.PartySetup("a", make_strategy("linear", None, 0.0)),
                    ao.PartySetup("b", make_strategy("linear", None, 0.0))]
         ao.negotiate(issues, parties, 3)
-    assert len(ao._SHAPES) == ao._SHAPES_MAX
+    assert ao._shared_shape.cache_info().currsize == limit

@@ -15,6 +15,7 @@ from accord.engine.actions import render, run_actions
 from accord.engine.context import EventCtx
 from accord.engine.negotiate import run_negotiation
 from accord.engine.state import Held
+from accord.policies.hit_policies import HIT_POLICIES
 
 if TYPE_CHECKING:
     from accord.engine.core import Engine
@@ -140,47 +141,39 @@ def _test(agent: Agent, rule: Rule, scope: dict, run: Run) -> bool | None:
         return None
 
 
+class _Trial:
+    """The engine's side of a hit policy (accord.policies.hit_policies): test, fire, record."""
+
+    __slots__ = ("eng", "ctx", "agent", "run", "decision_id")
+
+    def __init__(self, eng: Engine, ctx: EventCtx, agent: Agent, run: Run, decision_id: str):
+        self.eng, self.ctx, self.agent, self.run, self.decision_id = eng, ctx, agent, run, decision_id
+
+    @property
+    def stopped(self) -> str | None:
+        return self.run.stopped
+
+    def test(self, rule: Rule) -> bool | None:
+        return _test(self.agent, rule, self.ctx.scope, self.run)
+
+    def fire(self, rule: Rule) -> Fired | None:
+        f = _fire(self.eng, self.ctx, self.agent, rule, self.run, self.decision_id, constrained=True)
+        if f is not None:
+            self.run.trace.append({"rule": rule.name, "result": "fired"})
+        return f
+
+    def no_match(self, rule: Rule) -> None:
+        self.run.trace.append({"rule": rule.name, "result": "no match"})
+
+    def ambiguous(self, rules) -> None:
+        names = ", ".join(f"'{r.name}'" for r in rules)
+        self.run.errors.append(f"hit policy unique: rules {names} all match")
+        self.run.trace.append({"rule": None, "result": "error", "error": f"rules {names} all match"})
+
+
 def select(eng: Engine, ctx: EventCtx, agent: Agent, run: Run, decision_id: str) -> list[Fired]:
     """Apply the agent's hit policy; returns the rules that fire (empty: otherwise or nothing)."""
-    scope = ctx.scope
-    fired: list[Fired] = []
-    if agent.hit == "unique":
-        matches = []
-        for rule in agent.rules:
-            ok = _test(agent, rule, scope, run)
-            if run.stopped:
-                return []
-            if ok:
-                matches.append(rule)
-            elif ok is False:
-                run.trace.append({"rule": rule.name, "result": "no match"})
-        if len(matches) > 1:
-            names = ", ".join(f"'{r.name}'" for r in matches)
-            run.errors.append(f"hit policy unique: rules {names} all match")
-            run.trace.append({"rule": None, "result": "error", "error": f"rules {names} all match"})
-            return []
-        if matches:
-            f = _fire(eng, ctx, agent, matches[0], run, decision_id, constrained=True)
-            if f:
-                run.trace.append({"rule": f.rule.name, "result": "fired"})
-                fired.append(f)
-        return fired
-    for rule in agent.rules:
-        ok = _test(agent, rule, scope, run)
-        if run.stopped:
-            return []
-        if not ok:
-            if ok is False:
-                run.trace.append({"rule": rule.name, "result": "no match"})
-            continue
-        f = _fire(eng, ctx, agent, rule, run, decision_id, constrained=True)
-        if f is None:
-            continue
-        run.trace.append({"rule": rule.name, "result": "fired"})
-        fired.append(f)
-        if agent.hit != "collect":
-            break
-    return fired
+    return HIT_POLICIES[agent.hit](agent.rules, _Trial(eng, ctx, agent, run, decision_id))
 
 
 def run_signals(eng: Engine, ctx: EventCtx, agent: Agent, decision_id: str) -> None:

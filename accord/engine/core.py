@@ -14,13 +14,13 @@ import heapq
 from hashlib import blake2b as _blake2b
 from typing import Any
 
+from orjson import dumps as _dumps
+
 from accord.dsl.expr import EvaluationError
 from accord.dsl.plan import Agent, Plan
 from accord.engine import agents as agent_runs
 from accord.engine.actions import run_actions
 from accord.engine.context import EventCtx
-from orjson import dumps as _dumps
-
 from accord.engine.records import _OPTS as _JOPTS
 from accord.engine.records import Rows, to_json
 from accord.engine.records import _default as _jdefault

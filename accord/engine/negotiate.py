@@ -6,13 +6,12 @@ Both protocols return the outputs agents read as `<negotiation>.<name>`.
 
 from __future__ import annotations
 
+from hashlib import blake2b as _blake2b
 from typing import TYPE_CHECKING, Any
 
 from accord.dsl.expr import EvaluationError
 from accord.dsl.plan import Negotiation
 from accord.engine.context import EventCtx
-from hashlib import blake2b as _blake2b
-
 from accord.engine.records import to_json
 from accord.policies.alternating_offers import PartySetup, negotiate
 from accord.policies.contract_net import Bid, award, bidder_party_name

@@ -21,7 +21,6 @@ from accord.engine.sources import EventSource
 from accord.engine.state import dump_state, load_state
 from accord.errors import UsageError
 
-
 _DRY_RUN_ROWS = 50_000  # a dry run with a log writes once this many event and decision rows have gathered
 
 

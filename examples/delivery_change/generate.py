@@ -46,7 +46,7 @@ def generate(cases: int, seed: int) -> list[dict]:
         opened += timedelta(seconds=rng.randint(10, 150))
         seq = 0
 
-        def add(etype: str, at: datetime, **fields):
+        def add(etype: str, at: datetime, n: int = n, sid: str = sid, **fields):
             nonlocal seq
             events.append((at, n * 100 + seq, {"type": etype, "time": iso(at), "shipment_id": sid, **fields}))
             seq += 1

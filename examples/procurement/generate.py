@@ -65,7 +65,7 @@ def generate(cases: int, seed: int) -> list[dict]:
         seq = 0
         t = opened
 
-        def add(etype: str, at: datetime, **fields):
+        def add(etype: str, at: datetime, n: int = n, rid: str = rid, **fields):
             nonlocal seq
             events.append((at, n * 100 + seq, {"type": etype, "time": at.isoformat().replace("+00:00", "Z"),
                                                "request_id": rid, **fields}))

@@ -42,7 +42,7 @@ def generate(cases: int, seed: int) -> list[dict]:
         opened += timedelta(seconds=rng.randint(30, 300))
         seq = 0
 
-        def add(etype: str, at: datetime, **fields):
+        def add(etype: str, at: datetime, n: int = n, rid: str = rid, **fields):
             nonlocal seq
             events.append((at, n * 100 + seq, {"type": etype, "time": at.isoformat().replace("+00:00", "Z"),
                                                "return_id": rid, **fields}))

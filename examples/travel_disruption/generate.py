@@ -40,7 +40,7 @@ def generate(cases: int, seed: int) -> list[dict]:
         opened += timedelta(seconds=rng.randint(10, 120))
         seq = 0
 
-        def add(etype: str, at: datetime, **fields):
+        def add(etype: str, at: datetime, n: int = n, bid: str = bid, **fields):
             nonlocal seq
             events.append((at, n * 100 + seq, {"type": etype, "time": at.isoformat().replace("+00:00", "Z"),
                                                "booking_id": bid, **fields}))

@@ -20,6 +20,7 @@ import io
 import os
 import re
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -62,7 +63,7 @@ class RawEvent:
         return self.error is not None
 
 
-class EventSource:
+class EventSource(ABC):
     """A stream of `RawEvent`s; subclasses supply `_records(start)`."""
 
     def __init__(self, spec: str, name: str):
@@ -90,8 +91,9 @@ class EventSource:
         for batch in self.batches():
             yield from batch
 
-    def _records(self, start: int) -> Iterator[RawEvent]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _records(self, start: int) -> Iterator[RawEvent]:
+        """The records from position `start` on, one at a time."""
 
     def _ref(self, number: int) -> str:
         return f"{self.name}:{number}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Real
@@ -47,14 +48,15 @@ def time_fraction(r: int, max_rounds: int) -> float:
     return min(1.0, r / (max_rounds - 1))
 
 
-class Strategy:
+class Strategy(ABC):
     """Base of every strategy: a reservation utility and a target."""
 
     name: ClassVar[str] = ""
     reservation: float = 0.0
 
-    def target(self, t: float, opponent_utilities: Sequence[float] = ()) -> float:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def target(self, t: float, opponent_utilities: Sequence[float] = ()) -> float:
+        """The utility the party aims at, at time fraction t, given the opponent's offers so far."""
 
 
 @dataclass(frozen=True)

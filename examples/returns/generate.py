@@ -14,13 +14,15 @@ open. Only `random.Random(seed)` is used: the same arguments give the same bytes
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import random
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _stream import in_time_order, run_cli  # noqa: E402  (examples/_stream.py)
 
 HERE = Path(__file__).resolve().parent
 START = datetime(2026, 11, 30, 15, 0, tzinfo=timezone.utc)
@@ -86,24 +88,11 @@ def generate(cases: int, seed: int) -> list[dict]:
         elif end < 0.95:
             t += timedelta(hours=rng.randint(2, 72))
             add("return_cancelled", t)
-    events.sort(key=lambda e: (e[0], e[1]))
-    for i, (_, _, event) in enumerate(events, 1):
-        event["id"] = f"x{i}"
-    return [e for _, _, e in events]
+    return in_time_order(events, "x")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--out", help="output file (default: standard output)")
-    args = parser.parse_args(argv)
-    lines = "".join(json.dumps(e, separators=(", ", ": ")) + "\n" for e in generate(args.cases, args.seed))
-    if args.out:
-        Path(args.out).write_text(lines)
-    else:
-        sys.stdout.write(lines)
-    return 0
+    return run_cli(generate, __doc__, argv)
 
 
 if __name__ == "__main__":

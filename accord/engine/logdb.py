@@ -72,6 +72,10 @@ def connect(path: str | None, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     return con
 
 
+#: DuckDB's buffer pool for a log being written to a file (reads use DuckDB's default).
+WRITER_MEMORY_LIMIT = "64MB"
+
+
 class DuckDBLog:
     """A decision log in a DuckDB file (or in memory), written batch by batch."""
 
@@ -85,6 +89,10 @@ class DuckDBLog:
         con = connect(path)
         log = cls(con, path)
         try:
+            if path is not None:
+                # A file-backed writer only appends: cap DuckDB's buffer pool so written blocks go to the
+                # file instead of staying resident (peak RSS then follows open cases, not the log's size).
+                con.execute(f"SET memory_limit='{WRITER_MEMORY_LIMIT}'")
             con.execute(table_ddl())
             log._check_layout()
             con.execute(view_ddl())

@@ -309,8 +309,7 @@ def get_parser() -> Lark:
     """The process-wide parser (immutable once built; Lark caches its tables on disk)."""
     global _parser
     if _parser is None:
-        kwargs = dict(parser="lalr", lexer="contextual", transformer=_Build(),
-                      maybe_placeholders=True, propagate_positions=False)
+        kwargs = dict(parser="lalr", lexer="contextual", transformer=_Build(), propagate_positions=False)
         try:
             _parser = Lark(_GRAMMAR.read_text(encoding="utf-8"), cache=True, **kwargs)
         except OSError:  # no writable temporary directory: build without the cache

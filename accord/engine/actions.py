@@ -4,6 +4,7 @@ performed, the case is escalated (fail safe), and the next action still runs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from accord.dsl.expr import EvaluationError
@@ -56,51 +57,118 @@ def render(expr, scope: dict) -> str | None:
     return None if expr is None else expr.fn(scope)
 
 
-def run_actions(eng: Engine, ctx: EventCtx, actions: tuple[Action, ...], *, agent: str | None,
-                decision_id: str | None, errors: list[str]) -> bool:
-    """Perform actions in order; returns True when they escalated the case."""
+#: A compiled action: `step(eng, ctx, agent, decision_id)` performs it and returns True when it escalated;
+#: an EvaluationError means it was not performed.
+Step = Callable[["Engine", EventCtx, "str | None", "str | None"], bool]
+
+
+def _step(action: Action) -> Step:
+    """One action as a function, its plan lookups done once (actions run on most decisions)."""
+    kind = action.kind
+    if kind == "emit" and action.for_each is None:
+        rtype = action.type
+        fields = tuple((f.name, f.value.fn) for f in action.fields)
+
+        def emit(eng, ctx, agent, decision_id):
+            scope = ctx.scope
+            record: dict[str, Any] = {"type": rtype}
+            for name, fn in fields:
+                record[name] = fn(scope)
+            eng.emit(ctx, decision_id, record)
+            return False
+        return emit
+    if kind == "emit":
+        def emit_each(eng, ctx, agent, decision_id):
+            for record in _fields(action, ctx.scope):
+                eng.emit(ctx, decision_id, record)
+            return False
+        return emit_each
+    if kind == "raise":
+        def raise_(eng, ctx, agent, decision_id):
+            records = _fields(action, ctx.scope)
+            if ctx.depth + 1 > MAX_RAISE_DEPTH:
+                raise EvaluationError(f"raise of '{action.type}' is more than {MAX_RAISE_DEPTH} deep")
+            for record in records:
+                base = dict(ctx.event) if action.copy else {}
+                base.pop("id", None)
+                base.update(record)
+                ctx.raised.append(base)
+                if eng.logging and agent is not None:
+                    eng.rows.interactions.append((eng.run_id, ctx.case.id, ctx.event_id, decision_id, agent,
+                                                  action.type, "raise"))
+            return False
+        return raise_
+    if kind == "set":
+        fields = tuple((f.name, f.value.fn) for f in action.fields)
+
+        def set_(eng, ctx, agent, decision_id):
+            scope = ctx.scope
+            values = {name: fn(scope) for name, fn in fields}
+            if agent is not None:  # in place: the decision record shows the outputs `set` added
+                memory = ctx.case.memory.setdefault(agent, {})
+                memory.update(values)
+                scope[agent] = memory
+            return False
+        return set_
+    if kind == "resolve":
+        label = action.label
+
+        def resolve(eng, ctx, agent, decision_id):
+            eng.resolve(ctx, label)
+            return False
+        return resolve
+    if kind == "escalate":
+        def escalate(eng, ctx, agent, decision_id):
+            scope = ctx.scope
+            eng.escalate(ctx, agent, decision_id, render(action.queue, scope), render(action.priority, scope),
+                         render(action.reason, scope), "action" if agent is not None else "sla")
+            return True
+        return escalate
+    if kind == "close":
+        def close(eng, ctx, agent, decision_id):
+            ctx.case.closing = True
+            return False
+        return close
+
+    def nothing(eng, ctx, agent, decision_id):
+        return False
+    return nothing
+
+
+def compile_actions(actions: tuple[Action, ...]) -> tuple[tuple[str, Step], ...]:
+    """(kind, step) per action, in order."""
+    return tuple((a.kind, _step(a)) for a in actions)
+
+
+def run_steps(eng: Engine, ctx: EventCtx, steps: tuple[tuple[str, Step], ...], agent: str | None,
+              decision_id: str | None, errors: list[str]) -> bool:
+    """Perform compiled actions in order; returns True when they escalated the case."""
     escalated = False
-    scope = ctx.scope
-    case = ctx.case
-    for n, action in enumerate(actions, 1):
+    for n, (kind, step) in enumerate(steps, 1):
         try:
-            kind = action.kind
-            if kind == "emit":
-                for record in _fields(action, scope):
-                    eng.emit(ctx, decision_id, record)
-            elif kind == "raise":
-                records = _fields(action, scope)
-                if ctx.depth + 1 > MAX_RAISE_DEPTH:
-                    raise EvaluationError(f"raise of '{action.type}' is more than {MAX_RAISE_DEPTH} deep")
-                for record in records:
-                    base = dict(ctx.event) if action.copy else {}
-                    base.pop("id", None)
-                    base.update(record)
-                    ctx.raised.append(base)
-                    if eng.logging and agent is not None:
-                        eng.rows.interactions.append((eng.run_id, case.id, ctx.event_id, decision_id, agent,
-                                                      action.type, "raise"))
-            elif kind == "set":
-                values = {f.name: f.value.fn(scope) for f in action.fields}
-                if agent is not None:  # in place: the decision record shows the outputs `set` added
-                    memory = case.memory.setdefault(agent, {})
-                    memory.update(values)
-                    scope[agent] = memory
-            elif kind == "resolve":
-                eng.resolve(ctx, action.label)
-            elif kind == "escalate":
-                eng.escalate(ctx, agent, decision_id, render(action.queue, scope), render(action.priority, scope),
-                             render(action.reason, scope), "action" if agent is not None else "sla")
+            if step(eng, ctx, agent, decision_id):
                 escalated = True
-            elif kind == "close":
-                case.closing = True
         except EvaluationError as err:
-            what = f"action {n} ({action.kind})"
-            message = f"{what} failed: {err.message}"
+            message = f"action {n} ({kind}) failed: {err.message}"
             errors.append(message)
             eng.escalate(ctx, agent, decision_id, None, None, message, "error")
             escalated = True
     return escalated
+
+
+#: compiled actions of the plans in use, by the identity of their tuple (plans are immutable and hold them)
+_COMPILED: dict[int, tuple] = {}
+
+
+def run_actions(eng: Engine, ctx: EventCtx, actions: tuple[Action, ...], *, agent: str | None,
+                decision_id: str | None, errors: list[str]) -> bool:
+    """Perform actions in order; returns True when they escalated the case."""
+    entry = _COMPILED.get(id(actions))
+    if entry is None or entry[0] is not actions:
+        if len(_COMPILED) >= 1024:
+            _COMPILED.clear()
+        entry = _COMPILED[id(actions)] = (actions, compile_actions(actions))
+    return run_steps(eng, ctx, entry[1], agent, decision_id, errors)
 
 
 def outbox_json(record: dict) -> str:

@@ -3,22 +3,40 @@ constraints, negotiations and the autonomy gate; then the decision record.
 
 The order inside a firing rule is the spec's: negotiation, `set` outputs in file
 order, `reason`, constraint checks on the tentative outputs, then commit.
+
+`compile_agent` turns an agent into a runner once, when the engine is built:
+every activation of every agent goes through one, so what the plan fixes (the
+rules' functions, the autonomy gate, the trace of a run where nothing errs, the
+decision row's constant columns) is worked out there and not per decision.
+Perception agents and agents under `first` or `priority` get specialised
+runners; `unique` and `collect` run through `accord.policies.hit_policies` with
+the general `run_agent`, which is also the reference the specialised runners
+are tested against (`SPECIALISED = False` runs every agent through it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from hashlib import blake2b as _blake2b
 from typing import TYPE_CHECKING, Any
+
+from orjson import dumps as _dumps
 
 from accord.dsl.expr import EvaluationError
 from accord.dsl.plan import Agent, Rule
-from accord.engine.actions import render, run_actions
+from accord.engine.actions import compile_actions, render, run_actions, run_steps
 from accord.engine.context import EventCtx
 from accord.engine.negotiate import run_negotiation
+from accord.engine.records import _OPTS as _JOPTS
+from accord.engine.records import _default as _jdefault
 from accord.engine.state import Held
 from accord.policies.hit_policies import HIT_POLICIES
 
 if TYPE_CHECKING:
     from accord.engine.core import Engine
+
+#: Off, every agent runs through `run_agent` (tests compare the two; the log must not differ).
+SPECIALISED = True
 
 
 class Fired:
@@ -59,8 +77,12 @@ def _guard(expr, scope: dict) -> bool:
 
 def _check_constraints(eng: Engine, agent: Agent, fired: Fired, run: Run, scope: dict) -> bool:
     """Returns False when a `block` constraint rejects the rule; every check is recorded."""
+    return _checks(agent.constraints, fired.rule.name, scope, run.checks, fired.escalations)
+
+
+def _checks(constraints, rule_name: str, scope: dict, checks: list[dict], escalations: list[str]) -> bool:
     allowed = True
-    for c in agent.constraints:
+    for c in constraints:
         error = None
         try:
             ok = c.check.fn(scope) is True
@@ -72,18 +94,23 @@ def _check_constraints(eng: Engine, agent: Agent, fired: Fired, run: Run, scope:
                 message = c.message.fn(scope)
             except EvaluationError as err:
                 message = f"message failed: {err.message}"
-        entry = {"constraint": c.name, "rule": fired.rule.name, "passed": ok, "on_violation": c.on_violation}
+        entry = {"constraint": c.name, "rule": rule_name, "passed": ok, "on_violation": c.on_violation}
         if message is not None:
             entry["message"] = message
         if error is not None:
             entry["error"] = error
-        run.checks.append(entry)
+        checks.append(entry)
         if not ok:
             if c.on_violation == "block":
                 allowed = False
             elif c.on_violation == "escalate":
-                fired.escalations.append(message or f"constraint '{c.name}' violated")
+                escalations.append(message or f"constraint '{c.name}' violated")
     return allowed
+
+
+def _blocked_by(checks: list[dict], rule_name: str) -> list[str]:
+    return [c["constraint"] for c in checks if c["rule"] == rule_name and not c["passed"]
+            and c["on_violation"] == "block"]
 
 
 def _fire(eng: Engine, ctx: EventCtx, agent: Agent, rule: Rule, run: Run, decision_id: str,
@@ -117,9 +144,7 @@ def _fire(eng: Engine, ctx: EventCtx, agent: Agent, rule: Rule, run: Run, decisi
         scope[agent.name] = previous
         if neg_saved:
             scope[neg_saved[0]] = neg_saved[1]
-        run.trace.append({"rule": rule.name, "result": "blocked",
-                          "by": [c["constraint"] for c in run.checks if c["rule"] == rule.name and not c["passed"]
-                                 and c["on_violation"] == "block"]})
+        run.trace.append({"rule": rule.name, "result": "blocked", "by": _blocked_by(run.checks, rule.name)})
         return None
     scope[agent.name] = previous
     if neg_saved:
@@ -196,9 +221,41 @@ def run_signals(eng: Engine, ctx: EventCtx, agent: Agent, decision_id: str) -> N
                error="; ".join(errors) or None, negotiation_id=None)
 
 
+def _guard_failed(eng: Engine, ctx: EventCtx, agent: Agent, decision_id: str, message: str, inputs) -> None:
+    escalated = agent.on_error == "escalate"
+    if escalated:
+        eng.escalate(ctx, agent.name, decision_id, None, None, f"guard failed: {message}", "error")
+        eng.commit(ctx, agent.name, {"decision": "error", "reason": f"guard failed: {message}"})
+    eng.record(ctx, agent, decision_id, rule=None, outcome="error" if escalated else None, reason=None,
+               outputs=None, trace=[{"guard": agent.when.source, "result": "error", "error": message}],
+               checks=[], escalated=escalated, held=False, approved_by=None, error=message,
+               negotiation_id=None, inputs=inputs)
+
+
+def _stop(eng: Engine, ctx: EventCtx, agent: Agent, decision_id: str, stopped: str, trace: list[dict],
+          checks: list[dict], errors: list[str], negotiation_id: str | None, inputs) -> None:
+    """A rule's `when` errored under `on_error: escalate`: the agent stops with an error decision."""
+    eng.escalate(ctx, agent.name, decision_id, None, None, stopped, "error")
+    failed_rule = next((t["rule"] for t in reversed(trace) if t.get("result") == "error"), None)
+    eng.commit(ctx, agent.name, {"decision": "error", "rule": failed_rule, "reason": stopped})
+    eng.record(ctx, agent, decision_id, rule=failed_rule, outcome="error", reason=stopped, outputs=None,
+               trace=trace, checks=checks, escalated=True, held=False, approved_by=None,
+               error="; ".join(errors), negotiation_id=negotiation_id, inputs=inputs)
+
+
+def _hold(eng: Engine, ctx: EventCtx, agent: Agent, decision_id: str, gate: list[Rule], rule_name: str,
+          rule_names: list[str], outcome, outputs: dict, reason) -> None:
+    """The autonomy gate holds a decision until an approval event settles it."""
+    need = max(r.requires_trust for r in gate)
+    ctx.case.held[agent.name] = Held(decision_id, rule_name, rule_names, outcome, outputs, reason)
+    eng.commit(ctx, agent.name, {"decision": "held", "proposed": outcome}, committed=False)
+    eng.escalate(ctx, agent.name, decision_id, None, None,
+                 f"trust: agent '{agent.name}' has trust {agent.trust:g}, rule '{gate[0].name}' requires {need:g}",
+                 "trust")
+
+
 def run_agent(eng: Engine, ctx: EventCtx, agent: Agent) -> None:
-    """Activate an agent whose `on` and `after` already match this event."""
-    case = ctx.case
+    """Activate an agent whose `on` and `after` already match this event (the general runner)."""
     scope = ctx.scope
     decision_id = eng.new_decision_id(ctx, agent.name)
     inputs_scope_ready = eng.capture_inputs(ctx, agent, own=True)
@@ -207,14 +264,7 @@ def run_agent(eng: Engine, ctx: EventCtx, agent: Agent) -> None:
             if not _guard(agent.when, scope):
                 return
         except EvaluationError as err:
-            escalated = agent.on_error == "escalate"
-            if escalated:
-                eng.escalate(ctx, agent.name, decision_id, None, None, f"guard failed: {err.message}", "error")
-                eng.commit(ctx, agent.name, {"decision": "error", "reason": f"guard failed: {err.message}"})
-            eng.record(ctx, agent, decision_id, rule=None, outcome="error" if escalated else None, reason=None,
-                       outputs=None, trace=[{"guard": agent.when.source, "result": "error", "error": err.message}],
-                       checks=[], escalated=escalated, held=False, approved_by=None, error=err.message,
-                       negotiation_id=None, inputs=inputs_scope_ready)
+            _guard_failed(eng, ctx, agent, decision_id, err.message, inputs_scope_ready)
             return
     if agent.role == "perception":
         run_signals(eng, ctx, agent, decision_id)
@@ -222,12 +272,8 @@ def run_agent(eng: Engine, ctx: EventCtx, agent: Agent) -> None:
     run = Run()
     fired = select(eng, ctx, agent, run, decision_id)
     if run.stopped:
-        eng.escalate(ctx, agent.name, decision_id, None, None, run.stopped, "error")
-        failed_rule = next((t["rule"] for t in reversed(run.trace) if t.get("result") == "error"), None)
-        eng.commit(ctx, agent.name, {"decision": "error", "rule": failed_rule, "reason": run.stopped})
-        eng.record(ctx, agent, decision_id, rule=failed_rule, outcome="error", reason=run.stopped, outputs=None,
-                   trace=run.trace, checks=run.checks, escalated=True, held=False, approved_by=None,
-                   error="; ".join(run.errors), negotiation_id=run.negotiation_id, inputs=inputs_scope_ready)
+        _stop(eng, ctx, agent, decision_id, run.stopped, run.trace, run.checks, run.errors, run.negotiation_id,
+              inputs_scope_ready)
         return
     if not fired and agent.otherwise is not None:
         f = _fire(eng, ctx, agent, agent.otherwise, run, decision_id, constrained=False)
@@ -259,12 +305,7 @@ def run_agent(eng: Engine, ctx: EventCtx, agent: Agent) -> None:
         outputs, reason, rule_name, outcome = fired[0].outputs, fired[0].reason, fired[0].rule.name, fired[0].rule.decide
     gate = [f.rule for f in fired if f.rule.requires_trust is not None and agent.trust < f.rule.requires_trust]
     if gate:
-        need = max(r.requires_trust for r in gate)
-        case.held[agent.name] = Held(decision_id, rule_name, [f.rule.name for f in fired], outcome, outputs, reason)
-        eng.commit(ctx, agent.name, {"decision": "held", "proposed": outcome}, committed=False)
-        eng.escalate(ctx, agent.name, decision_id, None, None,
-                     f"trust: agent '{agent.name}' has trust {agent.trust:g}, rule '{gate[0].name}' requires {need:g}",
-                     "trust")
+        _hold(eng, ctx, agent, decision_id, gate, rule_name, [f.rule.name for f in fired], outcome, outputs, reason)
         eng.record(ctx, agent, decision_id, rule=rule_name, outcome=outcome, reason=reason, outputs=outputs,
                    trace=run.trace, checks=run.checks, escalated=True, held=True, approved_by=None,
                    error="; ".join(run.errors) or None, negotiation_id=run.negotiation_id, inputs=inputs_scope_ready)
@@ -321,3 +362,302 @@ def settle_approval(eng: Engine, ctx: EventCtx) -> None:
         eng.record(ctx, agent, decision_id, rule=held.rule, outcome="rejected", reason=None, outputs=outputs,
                    trace=trace, checks=[], escalated=False, held=False, approved_by=None, error=None,
                    negotiation_id=None)
+
+
+# ----- specialised runners -------------------------------------------------------------------------
+
+def compile_agent(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
+    """The function that activates `agent` on an event context (its `on` and `after` already matched)."""
+    if not SPECIALISED or (agent.role != "perception" and agent.hit not in ("first", "priority")):
+        def run(ctx: EventCtx) -> None:
+            run_agent(eng, ctx, agent)
+        return run
+    if agent.role == "perception":
+        return _signals_runner(eng, agent)
+    return _first_runner(eng, agent)
+
+
+def _js(value: Any) -> bytes:
+    return _dumps(value, default=_jdefault, option=_JOPTS)
+
+
+def _prefix(eng: Engine, ctx: EventCtx) -> str:
+    """The part of the text `stable_id(policy_hash, case id, instance, seq, event id, agent, position)` hashes
+    that every decision id of one event shares (as `Engine.new_decision_id` builds it)."""
+    case = ctx.case
+    prefix = ctx.id_prefix = f"{eng._hash}\x1f{case.id}\x1f{case.instance}\x1f{ctx.seq}\x1f{ctx.event_id}\x1f"
+    return prefix
+
+
+def _recorder(eng: Engine, agent: Agent):
+    """`record(ctx, decision_id, inputs, rule, outcome, reason, outputs, trace_json, checks, escalated, held,
+    error, negotiation_id)`: `Engine.record` for one agent with its constant columns bound, `inputs` its own
+    (captured before it ran; filled here with the others'), the trace already JSON."""
+    name, role, owner, version = agent.name, agent.role, agent.owner, eng._version
+    read_agents = agent.read_agents
+    capture_others = eng._captures[name][1]
+    logging = eng.logging
+
+    def record(ctx: EventCtx, decision_id: str, inputs: dict | None, rule, outcome, reason, outputs,
+               trace_json, checks, escalated: bool, held: bool, error, negotiation_id) -> None:
+        case = ctx.case
+        last = case.last_decision
+        previous = last.get(name)
+        last[name] = decision_id
+        if not logging:
+            return
+        seen = capture_others(ctx.scope, {} if inputs is None else inputs)
+        run_id = eng.run_id
+        rows = eng.rows
+        rows.decisions.append((
+            decision_id, run_id, ctx.seq, case.id, ctx.event_id, ctx.time, name, role, owner,
+            rule, outcome, reason, "null" if outputs is None else _dumps(outputs, default=_jdefault, option=_JOPTS),
+            _dumps(seen, default=_jdefault, option=_JOPTS), trace_json,
+            _dumps(checks, default=_jdefault, option=_JOPTS) if checks else "[]", escalated, held,
+            None, error, previous, version, case.opened_at, negotiation_id, ctx.positions,
+        ))
+        if read_agents:
+            memory = case.memory
+            for other in read_agents:
+                if memory.get(other):
+                    rows.interactions.append((run_id, case.id, ctx.event_id, decision_id, name, other, "read"))
+
+    return record
+
+
+def _signals_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
+    name = agent.name
+    tag = name + "\x1f"
+    when = agent.when.fn if agent.when is not None else None
+    signals = tuple((s.name, s.value.fn) for s in agent.signals)
+    names = tuple(s.name for s in agent.signals)
+    ok_trace = _js([{"signal": s, "result": "ok"} for s in names])
+    capture_own = eng._captures[name][0]
+    logging = eng.logging
+    record = _recorder(eng, agent)
+
+    def run(ctx: EventCtx) -> None:
+        n = ctx.positions = ctx.positions + 1
+        decision_id = _blake2b(f"{ctx.id_prefix or _prefix(eng, ctx)}{tag}{n}".encode(),
+                               digest_size=10).hexdigest()
+        scope = ctx.scope
+        if when is not None:
+            try:
+                ok = when(scope)
+                if ok is not True and ok is not False:
+                    raise EvaluationError(f"condition is a {type(ok).__name__}, not a bool")
+            except EvaluationError as err:
+                _guard_failed(eng, ctx, agent, decision_id, err.message,
+                              capture_own(scope, {}) if logging else None)
+                return
+            if ok is False:
+                return
+        memory: dict[str, Any] = {}
+        scope[name] = memory
+        errors = None
+        for sname, fn in signals:
+            try:
+                memory[sname] = fn(scope)
+            except EvaluationError as err:
+                memory[sname] = err
+                if errors is None:
+                    errors = []
+                errors.append(f"signal '{sname}': {err.message}")
+        ctx.case.memory[name] = memory
+        ctx.committed.add(name)
+        if errors is None:
+            record(ctx, decision_id, None, None, None, None, memory, ok_trace, None, False, False, None, None)
+        else:
+            trace = [{"signal": s, "result": "error" if isinstance(memory[s], EvaluationError) else "ok"}
+                     for s in names]
+            record(ctx, decision_id, None, None, None, None, memory, _js(trace) if logging else None, None, False,
+                   False, "; ".join(errors), None)
+
+    return run
+
+
+class _Prepared:
+    """A rule with what its runs need looked up once."""
+
+    __slots__ = ("rule", "name", "when", "decide", "outputs", "reason", "negotiate", "negotiation", "gated", "steps",
+                 "no_match", "fired")
+
+    def __init__(self, eng: Engine, agent: Agent, rule: Rule):
+        self.rule = rule
+        self.name = rule.name
+        self.when = rule.when.fn if rule.when is not None else None
+        self.decide = rule.decide
+        self.outputs = tuple((o.name, o.value.fn) for o in rule.outputs)
+        self.reason = rule.reason.fn if rule.reason is not None else None
+        self.negotiate = rule.negotiate or None
+        self.negotiation = eng.plan.negotiations[rule.negotiate] if rule.negotiate else None
+        self.gated = rule.requires_trust is not None and agent.trust < rule.requires_trust
+        self.steps = compile_actions(rule.actions)
+        self.no_match = {"rule": rule.name, "result": "no match"}
+        self.fired = {"rule": rule.name, "result": "fired"}
+
+
+def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
+    """`first` and `priority` (rules arrive in priority order): the first rule whose `when` holds and that
+    passes its constraints fires, else `otherwise`.
+
+    While no `when` errs and no constraint blocks, the trace is fixed by which rule fired, so its JSON is
+    made here; otherwise the trace is built entry by entry as `run_agent` builds it.
+    """
+    name = agent.name
+    tag = name + "\x1f"
+    when = agent.when.fn if agent.when is not None else None
+    rules = tuple(_Prepared(eng, agent, r) for r in agent.rules)
+    otherwise = _Prepared(eng, agent, agent.otherwise) if agent.otherwise is not None else None
+    constraints = agent.constraints
+    escalate_on_error = agent.on_error == "escalate"
+    capture_own = eng._captures[name][0]
+    logging = eng.logging
+    record = _recorder(eng, agent)
+    no_match = [r.no_match for r in rules]
+    trace_fired = tuple(_js([*no_match[:k], r.fired]) for k, r in enumerate(rules))
+    trace_none = _js(no_match)
+    otherwise_fired = {"rule": "otherwise", "result": "fired"}
+    trace_otherwise = _js([*no_match, otherwise_fired])
+
+    def tentative(ctx: EventCtx, scope: dict, r: _Prepared, errors: list[str]) -> tuple[dict, Any]:
+        """The rule's outputs as the `set` expressions and `reason` compute them, in the agent's scope slot."""
+        out: dict[str, Any] = {"decision": r.decide, "rule": r.name}
+        scope[name] = out
+        for oname, fn in r.outputs:
+            try:
+                out[oname] = fn(scope)
+            except EvaluationError as err:
+                out[oname] = err
+                errors.append(f"output '{oname}' of rule '{r.name}': {err.message}")
+        reason = None
+        if r.reason is not None:
+            try:
+                reason = r.reason(scope)
+            except EvaluationError as err:
+                errors.append(f"reason of rule '{r.name}': {err.message}")
+        if reason is not None:
+            out["reason"] = reason
+        return out, reason
+
+    def run(ctx: EventCtx) -> None:
+        n = ctx.positions = ctx.positions + 1
+        decision_id = _blake2b(f"{ctx.id_prefix or _prefix(eng, ctx)}{tag}{n}".encode(),
+                               digest_size=10).hexdigest()
+        scope = ctx.scope
+        if when is not None:
+            try:
+                ok = when(scope)
+                if ok is not True and ok is not False:
+                    raise EvaluationError(f"condition is a {type(ok).__name__}, not a bool")
+            except EvaluationError as err:
+                _guard_failed(eng, ctx, agent, decision_id, err.message,
+                              capture_own(scope, {}) if logging else None)
+                return
+            if ok is False:
+                return
+        inputs = capture_own(scope, {}) if logging else None
+        trace = None  # built only once a rule errs or is blocked
+        checks = None
+        errors: list[str] = []
+        escalations = ()
+        negotiation_id = None
+        fired = None
+        k = 0
+        for r in rules:
+            fn = r.when
+            if fn is not None:
+                try:
+                    ok = fn(scope)
+                    if ok is not True and ok is not False:
+                        raise EvaluationError(f"condition is a {type(ok).__name__}, not a bool")
+                except EvaluationError as err:
+                    if trace is None:
+                        trace = no_match[:k]
+                    trace.append({"rule": r.name, "result": "error", "error": err.message})
+                    errors.append(f"rule '{r.name}': {err.message}")
+                    if escalate_on_error:
+                        _stop(eng, ctx, agent, decision_id, f"rule '{r.name}' failed: {err.message}", trace,
+                              checks or [], errors, negotiation_id, inputs)
+                        return
+                    k += 1
+                    continue
+                if ok is False:
+                    if trace is not None:
+                        trace.append(r.no_match)
+                    k += 1
+                    continue
+            previous = scope.get(name)
+            negotiate = r.negotiate
+            if negotiate is not None:
+                neg_previous = scope.get(negotiate)
+                scope[negotiate], negotiation_id = run_negotiation(eng, ctx, r.negotiation, name, decision_id)
+            outputs, reason = tentative(ctx, scope, r, errors)
+            if constraints:
+                if checks is None:
+                    checks = []
+                escalations = []
+                if not _checks(constraints, r.name, scope, checks, escalations):
+                    scope[name] = previous
+                    if negotiate is not None:
+                        scope[negotiate] = neg_previous
+                    if trace is None:
+                        trace = no_match[:k]
+                    trace.append({"rule": r.name, "result": "blocked", "by": _blocked_by(checks, r.name)})
+                    escalations = ()
+                    k += 1
+                    continue
+            scope[name] = previous
+            if negotiate is not None:
+                ctx.case.memory[negotiate] = scope[negotiate]
+            if trace is not None:
+                trace.append(r.fired)
+            fired = r
+            break
+        if fired is None:
+            if otherwise is None:
+                nothing = {"decision": None}
+                ctx.case.memory[name] = nothing
+                scope[name] = nothing
+                ctx.committed.add(name)
+                record(ctx, decision_id, inputs, None, None, None, nothing,
+                       (trace_none if trace is None else _js(trace)) if logging else None, checks, False, False,
+                       "; ".join(errors) or None, negotiation_id)
+                return
+            fired = otherwise
+            previous = scope.get(name)
+            negotiate = fired.negotiate
+            if negotiate is not None:
+                scope[negotiate], negotiation_id = run_negotiation(eng, ctx, fired.negotiation, name, decision_id)
+            outputs, reason = tentative(ctx, scope, fired, errors)
+            scope[name] = previous
+            if negotiate is not None:
+                ctx.case.memory[negotiate] = scope[negotiate]
+            if trace is None:
+                trace_json = trace_otherwise if logging else None
+            else:
+                trace.append(otherwise_fired)
+                trace_json = _js(trace) if logging else None
+        else:
+            trace_json = (trace_fired[k] if trace is None else _js(trace)) if logging else None
+        if fired.gated:
+            _hold(eng, ctx, agent, decision_id, [fired.rule], fired.name, [fired.name], fired.decide, outputs, reason)
+            record(ctx, decision_id, inputs, fired.name, fired.decide, reason, outputs, trace_json, checks, True,
+                   True, "; ".join(errors) or None, negotiation_id)
+            return
+        ctx.case.memory[name] = outputs
+        scope[name] = outputs
+        ctx.committed.add(name)
+        escalated = False
+        for message in escalations:
+            eng.escalate(ctx, name, decision_id, None, None, message, "constraint")
+            escalated = True
+        if errors and escalate_on_error:
+            eng.escalate(ctx, name, decision_id, None, None, "; ".join(errors), "error")
+            escalated = True
+        if fired.steps and run_steps(eng, ctx, fired.steps, name, decision_id, errors):
+            escalated = True
+        record(ctx, decision_id, inputs, fired.name, fired.decide, reason, outputs, trace_json, checks, escalated,
+               False, "; ".join(errors) or None, negotiation_id)
+
+    return run

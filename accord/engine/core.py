@@ -51,21 +51,74 @@ def parse_time(value: Any, tz: dt.tzinfo | None) -> dt.datetime:
     return t
 
 
+#: The memory root of an agent or negotiation that has none yet in a case. Shared by every scope: nothing
+#: mutates a memory root in place except `set` actions, which work on the dict in the case's memory.
+_NO_MEMORY: dict = {}
+_TYPE_PLANS_MAX = 4096  # event types whose plan is kept (a feed with unbounded type names must not grow memory)
+
+
+def _compile_capture(paths: tuple[tuple[str, tuple[str, ...], str], ...]):
+    """A function (scope, into) → into that adds the values of `paths` found in the scope, in path order.
+
+    `capture_inputs` runs on every decision with the log on, so each agent's input paths become straight-line
+    code once (each root fetched once, no loop over parts). As in `accord.dsl.expr.codegen`, names and keys
+    reach the code as constants of its namespace, never as text.
+    """
+    ns: dict[str, Any] = {"_isdict": dict}
+    body: list[str] = []
+    roots: dict[str, str] = {}
+    for n, (root, path, key) in enumerate(paths):
+        r = roots.get(root)
+        if r is None:
+            r = roots[root] = f"_r{len(roots)}"
+            ns[f"_kr{r}"] = root
+            body.append(f"    {r} = scope.get(_kr{r})")
+            body.append(f"    {r}d = isinstance({r}, _isdict)")
+        ns[f"_key{n}"] = key
+        if not path:
+            body.append(f"    if _kr{r} in scope:")
+            body.append(f"        into[_key{n}] = {r}")
+            continue
+        ns[f"_p{n}_0"] = path[0]
+        body.append(f"    if {r}d and _p{n}_0 in {r}:")
+        indent = "        "
+        value = f"{r}[_p{n}_0]"
+        for i, part in enumerate(path[1:], 1):
+            ns[f"_p{n}_{i}"] = part
+            body.append(f"{indent}_v = {value}")
+            body.append(f"{indent}if isinstance(_v, _isdict) and _p{n}_{i} in _v:")
+            indent += "    "
+            value = f"_v[_p{n}_{i}]"
+        body.append(f"{indent}into[_key{n}] = {value}")
+    body.append("    return into")
+    src = "def capture(scope, into):\n" + "\n".join(body) + "\n"
+    exec(compile(src, "<accord inputs>", "exec"), ns)
+    return ns["capture"]
+
+
 class Engine:
-    """Runs a plan over events; `rows` fills with log rows, `state` holds everything else."""
+    """Runs a plan over events; `rows` fills with log rows, `state` holds everything else.
+
+    Everything that depends only on the plan is worked out once, here: per agent a runner specialised to
+    what the agent uses (accord.engine.agents.compile_agent) and its input capture as straight-line code;
+    per event type (on first sight) which agents it may activate, which clocks it starts and stops.
+    """
 
     def __init__(self, plan: Plan, run_id: str = "run", *, logging: bool = True, state: State | None = None):
         self.plan = plan
         self.run_id = run_id
-        self.logging = logging
         self.state = state or State()
         self.rows = Rows()
         self._consts = dict(plan.constants)
         self._sla_by_name = {s.name: s for s in plan.slas}
         self._hash = plan.policy_hash
         self._paths: dict[str, tuple[tuple, tuple]] = {}
-        # per event type, precomputed once: what `_handle` checks on every event
         self._names = (*plan.negotiations, *(a.name for a in plan.agents))  # the scope's memory roots, in order
+        self._name_set = frozenset(self._names)
+        # a new scope is a copy of this one with the event's values put in (key order as the scope always had)
+        self._scope_base = {"event": None, "const": self._consts, "now": None, "data": plan.tables,
+                            **dict.fromkeys(self._names, _NO_MEMORY), "case": None}
+        self._key_scope = {"event": None, "const": self._consts, "now": None}
         self._sla_starts: dict[str, tuple] = {}
         self._stop_types = frozenset(t for s in plan.slas for t in s.stop)
         for sla in plan.slas:
@@ -77,14 +130,52 @@ class Engine:
         self._approval_type = plan.approval_type
         self._closes_on = plan.closes_on
         self._agents_for = plan.agents_for
+        self.logging = logging  # compiles the agents' runners
+
+    @property
+    def logging(self) -> bool:
+        return self._logging
+
+    @logging.setter
+    def logging(self, on: bool) -> None:
+        """Runners are compiled for one setting of the log, so changing it compiles them again."""
+        self._logging = on
+        self._captures = {}
+        for agent in self.plan.agents:
+            own, others = self._input_paths(agent)
+            self._captures[agent.name] = (_compile_capture(own), _compile_capture(others))
+        self._runners = {a.name: agent_runs.compile_agent(self, a) for a in self.plan.agents}
+        self._type_plans: dict[str, tuple] = {}
+
+    def _type_plan(self, etype: str) -> tuple:
+        """(is the approval type, SLAs it starts, does it stop any, does it close the case, agent steps).
+
+        The steps are (runner, `after` as a set or None) for the agents `agents_for` gives, minus those whose
+        `after` names no agent that could have committed before them on this event: only agents run on it
+        commit on it (an approval also commits the held agent, so nothing is left out for that type).
+        """
+        approval = etype == self._approval_type
+        steps = []
+        may_commit: set[str] = set()
+        for agent in self._agents_for(etype):
+            after = frozenset(agent.after) if agent.after else None
+            if after is not None and not approval and after.isdisjoint(may_commit):
+                continue
+            steps.append((self._runners[agent.name], after))
+            may_commit.add(agent.name)
+        entry = (approval, self._sla_starts.get(etype, ()), etype in self._stop_types, etype in self._closes_on,
+                 tuple(steps))
+        if len(self._type_plans) < _TYPE_PLANS_MAX:
+            self._type_plans[etype] = entry
+        return entry
 
     # ----- input ---------------------------------------------------------------------------------
     def process(self, raw) -> None:
         """One record from a source (`accord.engine.sources.RawEvent`)."""
         st = self.state
         st.events_in += 1
-        st.position = raw.position + 1
         seq = raw.position + 1
+        st.position = seq
         if raw.error is not None:
             return self._dead(seq, raw, None, raw.error)
         data = raw.data
@@ -93,9 +184,10 @@ class Engine:
             why = "no 'type' field" if etype is None else f"'type' must be a non-empty string, got {to_json(etype)}"
             return self._dead(seq, raw, None, why)
         eid = data.get("id", raw.ref)
-        if isinstance(eid, bool) or not isinstance(eid, (str, int)):
-            return self._dead(seq, raw, None, "'id' must be a string")
-        eid = str(eid)
+        if type(eid) is not str:
+            if isinstance(eid, bool) or not isinstance(eid, (str, int)):
+                return self._dead(seq, raw, None, "'id' must be a string")
+            eid = str(eid)
         time = None
         if "time" in data:
             try:
@@ -108,13 +200,19 @@ class Engine:
         event["id"] = eid  # the id the log uses, also when the event carries none
         if time is not None:
             event["time"] = time
+        key_scope = self._key_scope
+        key_scope["event"] = event
+        key_scope["now"] = time
         try:
-            key = self._key_fn({"event": event, "const": self._consts, "now": time})
+            key = self._key_fn(key_scope)
         except EvaluationError as err:
             return self._dead(seq, raw, eid, f"case key '{self.plan.case_key.source}' failed: {err.message}")
-        if isinstance(key, bool) or not isinstance(key, (str, int)):
+        if type(key) is str:
+            case_id = key
+        elif isinstance(key, bool) or not isinstance(key, (str, int)):
             return self._dead(seq, raw, eid, f"case key must be a string or int, got {type(key).__name__}")
-        case_id = str(key)
+        else:
+            case_id = str(key)
         if time is not None and (st.watermark is None or time > st.watermark):
             if st.timers and st.timers[0][0] < time:
                 self._fire_timers(time)
@@ -125,7 +223,7 @@ class Engine:
             st.cases[case_id] = case
         case.events += 1
         case.last_event = event
-        if self.logging:
+        if self._logging:
             self.rows.events.append((self.run_id, seq, eid, case_id, etype, time, raw.raw, "ok", None, None))
         self._handle(case, event, eid, etype, time, seq, 0)
         if case.closing:
@@ -133,7 +231,7 @@ class Engine:
 
     def _dead(self, seq: int, raw, eid: str | None, reason: str) -> None:
         self.state.events_dead += 1
-        if self.logging:
+        if self._logging:
             data = raw.data if isinstance(raw.data, dict) else None
             etype = data.get("type") if data and isinstance(data.get("type"), str) else None
             self.rows.events.append(
@@ -142,48 +240,52 @@ class Engine:
 
     # ----- one event in its case -----------------------------------------------------------------
     def _scope(self, case: Case, event: dict, time: dt.datetime | None) -> dict:
-        scope = {"event": event, "const": self._consts, "now": time, "data": self.plan.tables}
-        get = case.memory.get
-        for name in self._names:
-            scope[name] = get(name, {})
-        age = (time - case.opened_at) if (time is not None and case.opened_at is not None) else _ZERO
-        scope["case"] = {"id": case.id, "status": case.status, "outcome": case.outcome, "opened_at": case.opened_at,
-                         "age": age, "events": case.events}
+        scope = self._scope_base.copy()
+        memory = case.memory
+        if memory:
+            if memory.keys() <= self._name_set:
+                scope.update(memory)
+            else:  # a resumed state may hold memory of agents this plan no longer has: not in the scope
+                for name in self._names:
+                    if name in memory:
+                        scope[name] = memory[name]
+        scope["event"] = event
+        scope["now"] = time
+        opened = case.opened_at
+        scope["case"] = {"id": case.id, "status": case.status, "outcome": case.outcome, "opened_at": opened,
+                         "age": (time - opened) if (time is not None and opened is not None) else _ZERO,
+                         "events": case.events}
         return scope
 
-    def _case_view(self, case: Case, time: dt.datetime | None) -> dict:
-        age = (time - case.opened_at) if (time is not None and case.opened_at is not None) else dt.timedelta(0)
-        return {"id": case.id, "status": case.status, "outcome": case.outcome, "opened_at": case.opened_at,
-                "age": age, "events": case.events}
-
     def _handle(self, case: Case, event: dict, eid: str, etype: str, time, seq: int, depth: int) -> None:
+        approval, starts, stops, closes, steps = self._type_plans.get(etype) or self._type_plan(etype)
         # The scope is built when the first agent (or an approval) needs it: an event that activates no agent
-        # never pays for it. Nothing it holds changes before then (starting a clock is not in the scope).
-        ctx = EventCtx(case, event, eid, etype, time, seq, depth, None)
-        if etype == self._approval_type:
-            ctx.scope = self._scope(case, event, time)
+        # never pays for it, nor for its context. Nothing the scope holds changes before then (starting a clock
+        # is not in the scope).
+        ctx = None
+        if approval:
+            ctx = EventCtx(case, event, eid, etype, time, seq, depth, self._scope(case, event, time))
             agent_runs.settle_approval(self, ctx)
-        if time is not None:
-            starts = self._sla_starts.get(etype)
-            if starts:
-                for sla in starts:
-                    if sla.name not in case.clocks and sla.name not in case.ended_slas:
-                        self._start_clock(case, sla, time)
-        run_agent = agent_runs.run_agent
-        committed = ctx.committed
-        for agent in self._agents_for(etype):
-            after = agent.after
-            if after and not any(a in committed for a in after):
-                continue
-            if ctx.scope is None:
-                ctx.scope = self._scope(case, event, time)
-            run_agent(self, ctx, agent)
-        if case.clocks and etype in self._stop_types:
+        if starts and time is not None:
+            for sla in starts:
+                if sla.name not in case.clocks and sla.name not in case.ended_slas:
+                    self._start_clock(case, sla, time)
+        if steps:
+            if ctx is None:
+                ctx = EventCtx(case, event, eid, etype, time, seq, depth, None)
+            committed = ctx.committed
+            for runner, after in steps:
+                if after is not None and committed.isdisjoint(after):
+                    continue
+                if ctx.scope is None:
+                    ctx.scope = self._scope(case, event, time)
+                runner(ctx)
+        if stops and case.clocks:
             for sla_name in [n for n in case.clocks if etype in self._sla_by_name[n].stop]:
                 self._end_clock(case, sla_name, time)
-        if etype in self._closes_on:
+        if closes:
             case.closing = True
-        if ctx.raised:
+        if ctx is not None and ctx.raised:
             self._drain_raised(ctx)
 
     def _drain_raised(self, ctx: EventCtx) -> None:
@@ -221,22 +323,9 @@ class Engine:
     def capture_inputs(self, ctx: EventCtx, agent: Agent, *, own: bool) -> dict | None:
         """The values an agent's expressions read. Its own outputs are taken before it runs (what its
         guards saw); everything else when the decision is recorded (after any negotiation it ran)."""
-        if not self.logging:
+        if not self._logging:
             return None
-        scope = ctx.scope
-        inputs: dict[str, Any] = {}
-        for root, path, key in self._input_paths(agent)[0 if own else 1]:
-            value = scope.get(root)
-            ok = value is not None or root in scope
-            for part in path:
-                if isinstance(value, dict) and part in value:
-                    value = value[part]
-                else:
-                    ok = False
-                    break
-            if ok:
-                inputs[key] = value
-        return inputs
+        return self._captures[agent.name][0 if own else 1](ctx.scope, {})
 
     def commit(self, ctx: EventCtx, agent: str, outputs: dict, *, committed: bool = True) -> None:
         ctx.case.memory[agent] = outputs
@@ -250,11 +339,10 @@ class Engine:
         last = case.last_decision
         previous = last.get(agent.name)
         last[agent.name] = decision_id
-        if not self.logging:
+        if not self._logging:
             return
-        seen = self.capture_inputs(ctx, agent, own=False)
-        if inputs:
-            seen = {**inputs, **seen}
+        # its own inputs first (taken before it ran), then the others' (disjoint: their roots differ)
+        seen = self._captures[agent.name][1](ctx.scope, dict(inputs) if inputs else {})
         if isinstance(outcome, list):
             outcome = to_json(outcome)
         run_id = self.run_id
@@ -277,7 +365,7 @@ class Engine:
         if case.status != _CLOSED:
             case.status = _ESCALATED
             ctx.scope["case"]["status"] = _ESCALATED
-        if self.logging:
+        if self._logging:
             self.rows.escalations.append(
                 (self.run_id, case.id, ctx.event_id, decision_id, agent, queue, priority, reason, source))
 
@@ -292,7 +380,7 @@ class Engine:
 
     def emit(self, ctx: EventCtx, decision_id: str | None, record: dict) -> None:
         self.state.outbox_seq += 1
-        if self.logging:
+        if self._logging:
             self.rows.outbox.append(
                 (self.run_id, self.state.outbox_seq, ctx.case.id, ctx.event_id, decision_id, to_json(record)))
 
@@ -312,7 +400,7 @@ class Engine:
         clock = case.clocks.pop(name)
         case.ended_slas.append(name)
         status = clock.status if clock.status == "breached" else ("pending" if pending else "met")
-        if self.logging:
+        if self._logging:
             at_risk = clock.at_risk_at if clock.at_risk_fired else None
             self.rows.slas.append((self.run_id, case.id, name, clock.started_at, clock.deadline, at_risk,
                                    None if pending else time, status, case.opened_at))
@@ -356,7 +444,7 @@ class Engine:
         del self.state.cases[case.id]
 
     def _case_row(self, case: Case, closed_at: dt.datetime | None) -> None:
-        if self.logging:
+        if self._logging:
             self.rows.cases.append((self.run_id, case.id, case.opened_at, closed_at, case.status, case.outcome,
                                     case.events))
 

@@ -377,8 +377,11 @@ def compile_agent(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
     return _first_runner(eng, agent)
 
 
-def _js(value: Any) -> bytes:
-    return _dumps(value, default=_jdefault, option=_JOPTS)
+def _js(value: Any) -> str:
+    """JSON text for a log column. Text, not orjson's bytes: a kept bytes object from orjson costs a fresh
+    1 KiB allocation shrunk in place (microseconds and heap growth each), and the Arrow writer converts text
+    to its string columns many times faster than bytes."""
+    return _dumps(value, default=_jdefault, option=_JOPTS).decode()
 
 
 def _prefix(eng: Engine, ctx: EventCtx) -> str:
@@ -390,30 +393,27 @@ def _prefix(eng: Engine, ctx: EventCtx) -> str:
 
 
 def _recorder(eng: Engine, agent: Agent):
-    """`record(ctx, decision_id, inputs, rule, outcome, reason, outputs, trace_json, checks, escalated, held,
-    error, negotiation_id)`: `Engine.record` for one agent with its constant columns bound, `inputs` its own
-    (captured before it ran; filled here with the others'), the trace already JSON."""
+    """`record(ctx, decision_id, previous, inputs, rule, outcome, reason, outputs, outputs_json, trace_json, checks,
+    escalated, held, error, negotiation_id)`: the decision row as `Engine.record` writes it, for one agent with its
+    constant columns bound. Runners call it only with the log on, after reading `previous` from the case's last
+    decisions (which they update themselves). `inputs` are the agent's own (captured before it ran; the
+    others' are added here); `outputs_json` is the outputs' JSON when the plan fixes it, else None; the trace
+    comes as JSON."""
     name, role, owner, version = agent.name, agent.role, agent.owner, eng._version
     read_agents = agent.read_agents
     capture_others = eng._captures[name][1]
-    logging = eng.logging
 
-    def record(ctx: EventCtx, decision_id: str, inputs: dict | None, rule, outcome, reason, outputs,
-               trace_json, checks, escalated: bool, held: bool, error, negotiation_id) -> None:
+    def record(ctx: EventCtx, decision_id: str, previous, inputs: dict | None, rule, outcome, reason, outputs,
+               outputs_json, trace_json, checks, escalated: bool, held: bool, error, negotiation_id) -> None:
         case = ctx.case
-        last = case.last_decision
-        previous = last.get(name)
-        last[name] = decision_id
-        if not logging:
-            return
         seen = capture_others(ctx.scope, {} if inputs is None else inputs)
         run_id = eng.run_id
         rows = eng.rows
         rows.decisions.append((
-            decision_id, run_id, ctx.seq, case.id, ctx.event_id, ctx.time, name, role, owner,
-            rule, outcome, reason, "null" if outputs is None else _dumps(outputs, default=_jdefault, option=_JOPTS),
-            _dumps(seen, default=_jdefault, option=_JOPTS), trace_json,
-            _dumps(checks, default=_jdefault, option=_JOPTS) if checks else "[]", escalated, held,
+            decision_id, run_id, ctx.seq, case.id, ctx.event_id, ctx.time, name, role, owner, rule, outcome, reason,
+            outputs_json or ("null" if outputs is None else _dumps(outputs, default=_jdefault, option=_JOPTS).decode()),
+            _dumps(seen, default=_jdefault, option=_JOPTS).decode(), trace_json,
+            _dumps(checks, default=_jdefault, option=_JOPTS).decode() if checks else "[]", escalated, held,
             None, error, previous, version, case.opened_at, negotiation_id, ctx.positions,
         ))
         if read_agents:
@@ -463,15 +463,19 @@ def _signals_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
                 if errors is None:
                     errors = []
                 errors.append(f"signal '{sname}': {err.message}")
-        ctx.case.memory[name] = memory
+        case = ctx.case
+        case.memory[name] = memory
         ctx.committed.add(name)
-        if errors is None:
-            record(ctx, decision_id, None, None, None, None, memory, ok_trace, None, False, False, None, None)
-        else:
-            trace = [{"signal": s, "result": "error" if isinstance(memory[s], EvaluationError) else "ok"}
-                     for s in names]
-            record(ctx, decision_id, None, None, None, None, memory, _js(trace) if logging else None, None, False,
-                   False, "; ".join(errors), None)
+        last = case.last_decision
+        if logging:
+            if errors is None:
+                trace_json = ok_trace
+            else:
+                trace_json = _js([{"signal": s, "result": "error" if isinstance(memory[s], EvaluationError) else "ok"}
+                                  for s in names])
+            record(ctx, decision_id, last.get(name), None, None, None, None, memory, None, trace_json, None, False,
+                   False, None if errors is None else "; ".join(errors), None)
+        last[name] = decision_id
 
     return run
 
@@ -480,7 +484,7 @@ class _Prepared:
     """A rule with what its runs need looked up once."""
 
     __slots__ = ("rule", "name", "when", "decide", "outputs", "reason", "negotiate", "negotiation", "gated", "steps",
-                 "no_match", "fired")
+                 "no_match", "fired", "outputs_json")
 
     def __init__(self, eng: Engine, agent: Agent, rule: Rule):
         self.rule = rule
@@ -495,6 +499,9 @@ class _Prepared:
         self.steps = compile_actions(rule.actions)
         self.no_match = {"rule": rule.name, "result": "no match"}
         self.fired = {"rule": rule.name, "result": "fired"}
+        # without `set` outputs, a reason or a `set` action the outputs are the decision and the rule's name
+        fixed = not rule.outputs and rule.reason is None and not any(a.kind == "set" for a in rule.actions)
+        self.outputs_json = _js({"decision": rule.decide, "rule": rule.name}) if fixed else None
 
 
 def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
@@ -519,6 +526,7 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
     trace_none = _js(no_match)
     otherwise_fired = {"rule": "otherwise", "result": "fired"}
     trace_otherwise = _js([*no_match, otherwise_fired])
+    nothing_json = _js({"decision": None})
 
     def tentative(ctx: EventCtx, scope: dict, r: _Prepared, errors: list[str]) -> tuple[dict, Any]:
         """The rule's outputs as the `set` expressions and `reason` compute them, in the agent's scope slot."""
@@ -617,12 +625,16 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
         if fired is None:
             if otherwise is None:
                 nothing = {"decision": None}
-                ctx.case.memory[name] = nothing
+                case = ctx.case
+                case.memory[name] = nothing
                 scope[name] = nothing
                 ctx.committed.add(name)
-                record(ctx, decision_id, inputs, None, None, None, nothing,
-                       (trace_none if trace is None else _js(trace)) if logging else None, checks, False, False,
-                       "; ".join(errors) or None, negotiation_id)
+                last = case.last_decision
+                if logging:
+                    record(ctx, decision_id, last.get(name), inputs, None, None, None, nothing, nothing_json,
+                           trace_none if trace is None else _js(trace), checks, False, False,
+                           "; ".join(errors) or None, negotiation_id)
+                last[name] = decision_id
                 return
             fired = otherwise
             previous = scope.get(name)
@@ -634,30 +646,38 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
             if negotiate is not None:
                 ctx.case.memory[negotiate] = scope[negotiate]
             if trace is None:
-                trace_json = trace_otherwise if logging else None
+                trace_json = trace_otherwise
             else:
                 trace.append(otherwise_fired)
                 trace_json = _js(trace) if logging else None
         else:
-            trace_json = (trace_fired[k] if trace is None else _js(trace)) if logging else None
+            trace_json = trace_fired[k] if trace is None else _js(trace) if logging else None
+        case = ctx.case
+        last = case.last_decision
         if fired.gated:
             _hold(eng, ctx, agent, decision_id, [fired.rule], fired.name, [fired.name], fired.decide, outputs, reason)
-            record(ctx, decision_id, inputs, fired.name, fired.decide, reason, outputs, trace_json, checks, True,
-                   True, "; ".join(errors) or None, negotiation_id)
+            if logging:
+                record(ctx, decision_id, last.get(name), inputs, fired.name, fired.decide, reason, outputs,
+                       fired.outputs_json, trace_json, checks, True, True, "; ".join(errors) or None, negotiation_id)
+            last[name] = decision_id
             return
-        ctx.case.memory[name] = outputs
+        case.memory[name] = outputs
         scope[name] = outputs
         ctx.committed.add(name)
         escalated = False
-        for message in escalations:
-            eng.escalate(ctx, name, decision_id, None, None, message, "constraint")
+        if escalations:
+            for message in escalations:
+                eng.escalate(ctx, name, decision_id, None, None, message, "constraint")
             escalated = True
         if errors and escalate_on_error:
             eng.escalate(ctx, name, decision_id, None, None, "; ".join(errors), "error")
             escalated = True
         if fired.steps and run_steps(eng, ctx, fired.steps, name, decision_id, errors):
             escalated = True
-        record(ctx, decision_id, inputs, fired.name, fired.decide, reason, outputs, trace_json, checks, escalated,
-               False, "; ".join(errors) or None, negotiation_id)
+        if logging:
+            record(ctx, decision_id, last.get(name), inputs, fired.name, fired.decide, reason, outputs,
+                   fired.outputs_json, trace_json, checks, escalated, False, "; ".join(errors) or None,
+                   negotiation_id)
+        last[name] = decision_id
 
     return run

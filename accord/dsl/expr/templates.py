@@ -112,6 +112,24 @@ def compile_template(template: Template, *, timezone: tzinfo | None = None) -> C
     if len(pieces) == 1 and isinstance(pieces[0], str):
         text = pieces[0]
         return lambda scope: text
+    # Reasons and messages render on most decisions: the usual shapes (one part, text then one part) skip
+    # the list and the join; a string value needs no rendering.
+    if len(pieces) == 1:
+        (only,) = pieces
+
+        def render_one(scope: Mapping[str, Any]) -> str:
+            v = only(scope)
+            return v if type(v) is str else render_value(v)
+
+        return render_one
+    if len(pieces) == 2 and isinstance(pieces[0], str) and not isinstance(pieces[1], str):
+        head, part = pieces
+
+        def render_tail(scope: Mapping[str, Any]) -> str:
+            v = part(scope)
+            return head + (v if type(v) is str else render_value(v))
+
+        return render_tail
 
     def render(scope: Mapping[str, Any]) -> str:
         return "".join([p if type(p) is str else render_value(p(scope)) for p in pieces])

@@ -22,8 +22,7 @@ import re
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import orjson
 
@@ -42,14 +41,16 @@ ACCEPTED_FORMS = (
 
 _CHUNK = 1 << 16
 _WS = b" \t\r\n"
+_WS_BYTES = frozenset(_WS)
 
 
-@dataclass(frozen=True, slots=True)
-class RawEvent:
+class RawEvent(NamedTuple):
     """One record of a source, parsed or dead.
 
     `ref` (`<source-name>:<n>`, 1-based line or row number) is the event's id
     when the event carries none; `raw` is what gets logged for a dead event.
+    A named tuple rather than a frozen dataclass: one is made per input record,
+    and a frozen dataclass pays a `object.__setattr__` call per field.
     """
 
     position: int
@@ -144,46 +145,64 @@ def _too_long(what: str) -> str:
 # -- bounded line reading ------------------------------------------------------------------
 
 
-class _Line:
-    """One physical line: its bytes, or only a prefix when `overlong`."""
-
-    __slots__ = ("number", "data", "overlong")
-
-    def __init__(self, number: int, data: bytes, overlong: bool):
-        self.number = number
-        self.data = data
-        self.overlong = overlong
+_READ = 1 << 20  # bytes read at a time: lines are split out of big reads, not read one `readline` at a time
+_BOM = b"\xef\xbb\xbf"
 
 
-def _read_lines(stream: IO, limit: int = MAX_RECORD_BYTES) -> Iterator[_Line]:
-    """Yield the lines of a stream, never holding more than `limit` bytes of one.
+def _read_lines(
+    stream: IO, limit: int = MAX_RECORD_BYTES, read_size: int = _READ
+) -> Iterator[tuple[int, bytes, bool]]:
+    """Yield the lines of a stream as (1-based number, bytes, over-long).
 
-    The line ending (LF or CRLF) is removed. An over-long line is yielded once,
-    as its first bytes with `overlong` set; the rest is read and dropped.
-    Text streams (a `StringIO` given as stdin) are encoded back to UTF-8.
+    Never more than `limit` bytes of one line are held (plus one read): lines
+    are cut out of `read_size` reads, a tuple each (one is made per input
+    record, so no object with attributes).
+
+    The line ending (LF or CRLF) is removed. An over-long line (more than
+    `limit` bytes before its LF) is yielded once, as its first bytes with
+    `overlong` set; the rest is read and dropped. Text streams (a `StringIO`
+    given as stdin) are encoded back to UTF-8.
     """
-    readline = stream.readline
+    read = stream.read
     text_mode = isinstance(stream, io.TextIOBase)
+
+    def chunks() -> Iterator[bytes]:
+        head = b""  # a byte-order mark opens the stream only: drop it before any line is cut
+        while len(head) < len(_BOM):
+            more = read(read_size)
+            if not more:
+                break
+            head += more.encode("utf-8", "surrogateescape") if text_mode else more
+        if head:
+            yield head[3:] if head.startswith(_BOM) else head
+        while more := read(read_size):
+            yield more.encode("utf-8", "surrogateescape") if text_mode else more
+
     number = 0
-    while True:
-        chunk = readline(limit + 1)
-        if not chunk:
-            return
-        if text_mode:
-            chunk = chunk.encode("utf-8", "surrogateescape")
-        number += 1
-        if number == 1 and chunk.startswith(b"\xef\xbb\xbf"):
-            chunk = chunk[3:]
-        if chunk.endswith(b"\n"):
-            yield _Line(number, chunk[:-2] if chunk.endswith(b"\r\n") else chunk[:-1], False)
-            continue
-        if len(chunk) <= limit:  # the last line, without a newline
-            yield _Line(number, chunk, False)
-            return
-        prefix = chunk[:RAW_PREFIX_BYTES]
-        while chunk and not (chunk.endswith("\n") if isinstance(chunk, str) else chunk.endswith(b"\n")):
-            chunk = readline(_CHUNK)
-        yield _Line(number, prefix, True)
+    carry = b""  # the start of a line whose end is not read yet (at most `limit` bytes)
+    skipping = False  # inside an over-long line already yielded: drop bytes up to its end
+    for chunk in chunks():
+        pieces = chunk.split(b"\n")
+        if skipping:
+            if len(pieces) == 1:
+                continue
+            skipping = False
+            pieces = pieces[1:]
+        elif carry:
+            pieces[0] = carry + pieces[0]
+        carry = pieces.pop()  # unterminated: its end comes with a later read
+        for data in pieces:
+            number += 1
+            if len(data) > limit:
+                yield (number, data[:RAW_PREFIX_BYTES], True)
+                continue
+            yield (number, data[:-1] if data.endswith(b"\r") else data, False)
+        if len(carry) > limit:
+            number += 1
+            yield (number, carry[:RAW_PREFIX_BYTES], True)
+            carry, skipping = b"", True
+    if carry:  # the last line, without a newline
+        yield (number + 1, carry, False)
 
 
 # -- JSON lines ----------------------------------------------------------------------------
@@ -211,23 +230,36 @@ class JsonLinesSource(EventSource):
 
     def _records(self, start: int) -> Iterator[RawEvent]:
         stream = self._open()
+        prefix = f"{self.name}:"
+        loads, decode_error = orjson.loads, orjson.JSONDecodeError
         try:
             position = 0
-            for line in _read_lines(stream):
-                if not line.overlong and not line.data.strip(_WS):
-                    continue
+            for number, data, overlong in _read_lines(stream):
+                if not overlong and (not data or (data[0] in _WS_BYTES and not data.strip(_WS))):
+                    continue  # a blank line is not a record
                 if position >= start:
-                    yield self._event(position, line)
+                    # the common case inline (UTF-8 text holding one object); every other one in `_event`
+                    if not overlong and data.isascii():
+                        raw = data.decode("ascii")
+                        try:
+                            value = loads(raw)
+                        except decode_error:
+                            value = None
+                        if type(value) is dict:
+                            yield RawEvent(position, prefix + str(number), raw, value, None)
+                            position += 1
+                            continue
+                    yield self._event(position, number, data, overlong)
                 position += 1
         finally:
             if self._path is not None:
                 stream.close()
 
-    def _event(self, position: int, line: _Line) -> RawEvent:
-        ref = self._ref(line.number)
-        if line.overlong:
-            return RawEvent(position, ref, _prefix(line.data), None, _too_long("line"))
-        raw, error = _decode(line.data)
+    def _event(self, position: int, number: int, data: bytes, overlong: bool) -> RawEvent:
+        ref = self._ref(number)
+        if overlong:
+            return RawEvent(position, ref, _prefix(data), None, _too_long("line"))
+        raw, error = _decode(data)
         if error:
             return RawEvent(position, ref, raw, None, error)
         data, error = parse_object(raw)
@@ -403,14 +435,14 @@ class CsvSource(EventSource):
         seen = {"overlong": False, "bad_utf8": False, "first": 0}
 
         def lines(stream: IO) -> Iterator[str]:
-            for line in _read_lines(stream):
+            for number, data, overlong in _read_lines(stream):
                 if not seen["first"]:
-                    seen["first"] = line.number
-                if line.overlong:
+                    seen["first"] = number
+                if overlong:
                     seen["overlong"] = True
                     yield "\n"
                     continue
-                text, error = _decode(line.data)
+                text, error = _decode(data)
                 seen["bad_utf8"] = seen["bad_utf8"] or error is not None
                 yield text + "\n"
 

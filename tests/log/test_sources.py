@@ -10,6 +10,8 @@ import tracemalloc
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accord.engine.sources import MAX_RECORD_BYTES, RawEvent, csv_cell, open_source
 from accord.errors import UsageError
@@ -251,3 +253,63 @@ def test_open_errors(tmp_path):
         open_source(str(tmp_path / "missing.jsonl"))
     source = open_source(write(tmp_path, "Ev.JSONL", '{"type": "a"}\n'))
     assert source.name == "Ev.JSONL" and source.describe().endswith("Ev.JSONL")
+
+
+# ----- the line splitter against a reference, across read boundaries -------------------------------
+
+def _reference_lines(data: bytes, limit: int) -> list[tuple[int, bytes, bool]]:
+    """What `_read_lines` promises, written the plain way: split on LF, drop the CR of a CRLF, flag lines over
+    `limit` (a last line without LF keeps a trailing CR, as it ends no CRLF)."""
+    from accord.engine.sources import RAW_PREFIX_BYTES
+
+    out = []
+    if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark opens the stream, not a line
+        data = data[3:]
+    parts = data.split(b"\n")
+    last = parts.pop()  # after the last LF: a line only when not empty
+    lines = [(p, True) for p in parts] + ([(last, False)] if last else [])
+    for number, (line, ended) in enumerate(lines, 1):
+        if len(line) > limit:
+            out.append((number, line[:RAW_PREFIX_BYTES], True))
+        else:
+            out.append((number, line[:-1] if ended and line.endswith(b"\r") else line, False))
+    return out
+
+
+def _same_lines(got: list, want: list, limit: int) -> bool:
+    """Equal, except that an over-long line's kept prefix may stop anywhere past `limit` bytes."""
+    if [(n, o) for n, _, o in got] != [(n, o) for n, _, o in want]:
+        return False
+    for (_, g, overlong), (_, w, _) in zip(got, want, strict=True):
+        if overlong and not (w.startswith(g) and len(g) >= min(len(w), limit + 1)):
+            return False
+        if not overlong and g != w:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("read_size", [1, 2, 3, 5, 8, 64])
+@settings(max_examples=60, deadline=None)
+@given(data=st.lists(st.sampled_from([b"a", b"bc", b"\n", b"\r\n", b"\r", b"\xef\xbb\xbf", b"0123456789"]),
+                     max_size=30).map(b"".join))
+def test_line_splitter_matches_the_reference(read_size, data):
+    from accord.engine.sources import _read_lines
+
+    got = list(_read_lines(io.BytesIO(data), limit=6, read_size=read_size))
+    assert _same_lines(got, _reference_lines(data, 6), 6), (got, _reference_lines(data, 6))
+
+
+@pytest.mark.parametrize("data, lines", [
+    (b"", []),
+    (b"\n\n", [(1, b"", False), (2, b"", False)]),
+    (b"abc", [(1, b"abc", False)]),
+    (b"abcdefgh\nxy\r\n", [(1, b"abcdefgh", True), (2, b"xy", False)]),
+    (b"abcdefgh", [(1, b"abcdefgh", True)]),
+    (b"abcdef\r\n", [(1, b"abcdef\r", True)]),  # the CR counts: 7 bytes before the LF
+    (b"\xef\xbb\xbfab\n", [(1, b"ab", False)]),
+    (b"xx\n\xef\xbb\xbfab", [(1, b"xx", False), (2, b"\xef\xbb\xbfab", False)]),  # a BOM only opens a file
+])
+def test_line_splitter_cases(data, lines):
+    from accord.engine.sources import _read_lines
+
+    assert list(_read_lines(io.BytesIO(data), limit=6)) == lines

@@ -132,17 +132,24 @@ class DuckDBLog:
     def write(self, rows: dict[str, list[tuple]], checkpoint: tuple | None = None) -> None:
         """Append a batch's rows and replace the run's checkpoint, all in one transaction.
 
+        A checkpoint whose state is None moves the position only: the row keeps
+        the state of the last snapshot (see `accord.engine.runner.STATE_EVERY`).
         On any failure nothing of the batch is kept and the error propagates.
         """
         tables = [(t, to_arrow(t, r)) for t, r in rows.items() if r]
-        if checkpoint is not None:
+        moved = checkpoint is not None and checkpoint[5] is None
+        if checkpoint is not None and not moved:
             tables.append(("checkpoints", to_arrow("checkpoints", [checkpoint])))
-        if not tables:
+        if not tables and not moved:
             return
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            if checkpoint is not None:
+            if moved:
+                run_id, _, position, outbox_seq = checkpoint[:4]
+                con.execute("UPDATE checkpoints SET position = ?, outbox_seq = ? WHERE run_id = ?",
+                            [position, outbox_seq, run_id])
+            elif checkpoint is not None:
                 con.execute("DELETE FROM checkpoints WHERE run_id = ?", [checkpoint[0]])
             for table, arrow in tables:
                 con.from_arrow(arrow).insert_into(table)

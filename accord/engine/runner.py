@@ -23,6 +23,17 @@ from accord.errors import UsageError
 
 _DRY_RUN_ROWS = 50_000  # a dry run with a log writes once this many event and decision rows have gathered
 
+STATE_EVERY = 20_000
+"""How often (in input records) `accord run` writes the engine's state with its checkpoint.
+
+Every commit moves the checkpoint's position; only some carry a new snapshot of
+the state. Serialising every open case on every commit cost about as much as the
+decisions of the batch when thousands of cases are open. `--resume` loads the
+last snapshot and runs the records between it and the committed position again,
+dropping the rows they make: the killed run committed those already, and the
+engine is deterministic, so they come out the same.
+"""
+
 
 def _now() -> dt.datetime:
     """Wall clock, for the runs table's started_at / finished_at only (never for decisions)."""
@@ -52,6 +63,7 @@ def execute(
     batch_size: int = 2000,
     progress: Callable[[int], None] | None = None,
     log: DuckDBLog | NullLog | None = None,
+    state_every: int = STATE_EVERY,
 ) -> RunResult:
     """Run a plan over a source; the returned log stays open (close it when done)."""
     owned = log is None
@@ -61,11 +73,12 @@ def execute(
     state = None
     run_id = None
     delivered = 0
+    committed = 0  # input records whose rows the log holds already (a resumed run re-derives, not rewrites, them)
     try:
         if mode == "run":
             checkpoint = log.latest_checkpoint(src)
             if checkpoint is not None and resume:
-                run_id, _, _, delivered, blob = checkpoint
+                run_id, committed, _, delivered, blob = checkpoint
                 state = load_state(blob)
             elif log.has_run_of_source(src) and not resume:
                 raise UsageError(
@@ -75,17 +88,27 @@ def execute(
         resumed = state is not None
         run_id = run_id or uuid.uuid4().hex[:16]
         engine = Engine(plan, run_id, logging=logging, state=state)
-        if not resumed:
-            log.begin_run((run_id, plan.policy, plan.version, plan.policy_hash, mode, src, _now(), None, 0, 0,
-                           "running", __version__))
+        # the run's row goes in with its first batch: a run that dies before committing anything leaves
+        # nothing behind, and its `--resume` starts afresh as one run, not two
+        run_row = None if resumed else (run_id, plan.policy, plan.version, plan.policy_hash, mode, src, _now(),
+                                        None, 0, 0, "running", __version__)
         st = engine.state
         if st.finished:
             _deliver(log, run_id, sink, delivered)
             return RunResult(run_id, st.events_in, st.events_dead, log, resumed, True)
 
+        snapshot_at = st.position if resumed else None  # the position of the last state written
+
         def commit(rows: dict) -> None:
-            nonlocal delivered
-            cp = (run_id, src, st.position, st.outbox_seq, delivered, dump_state(st)) if mode == "run" else None
+            nonlocal delivered, snapshot_at, run_row
+            if run_row is not None:
+                rows, run_row = {"runs": [run_row], **rows}, None
+            cp = None
+            if mode == "run":
+                blob = None
+                if snapshot_at is None or st.finished or st.position - snapshot_at >= state_every:
+                    blob, snapshot_at = dump_state(st), st.position
+                cp = (run_id, src, st.position, st.outbox_seq, delivered, blob)
             log.write(rows, cp)
             delivered = _deliver(log, run_id, sink, delivered)
 
@@ -93,9 +116,13 @@ def execute(
         for batch in source.batches(start=st.position, size=batch_size):
             for raw in batch:
                 engine.process(raw)
+                if st.position == committed:
+                    rows.take()  # re-derived up to where the killed run committed: those rows are in the log
+            if st.position <= committed:
+                rows.take()
             # `run` commits every batch with its checkpoint (the resume point); a dry run keeps no checkpoint,
             # so it writes when enough rows have gathered: fewer, larger transactions
-            if mode == "run" or len(rows.decisions) + len(rows.events) >= _DRY_RUN_ROWS:
+            elif mode == "run" or len(rows.decisions) + len(rows.events) >= _DRY_RUN_ROWS:
                 commit(rows.take())
             if progress is not None:
                 progress(st.position)

@@ -388,7 +388,7 @@ def engine_run(plan, path: str, *, logging: bool, batch: int, db: str | None) ->
     return elapsed, cpu, decisions
 
 
-def rss_child(policy: str, events_path: str, db: str, batch: int) -> int:
+def rss_child(policy: str, events_path: str, db: str, batch: int, python: str = sys.executable) -> int:
     """Peak RSS in MB of a child process that runs the policy over the file with the full log."""
     root = os.path.join(os.path.dirname(__file__), "..")
     code = (
@@ -401,7 +401,7 @@ def rss_child(policy: str, events_path: str, db: str, batch: int) -> int:
         "r.log.close()\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True).stdout
     return int(out.split()[-1]) // 1024
 
 
@@ -419,6 +419,9 @@ def main() -> None:
                          "realistic (plus --followups follow-up events per request that activate no agent)")
     ap.add_argument("--followups", type=int, default=8)
     ap.add_argument("--tmp", default=None, help="directory for the stream and logs (default: a temporary one)")
+    ap.add_argument("--rss-python", default=sys.executable,
+                    help="the interpreter for the peak-RSS runs, e.g. a venv holding only Accord's dependencies "
+                         "(with pandas installed, pyarrow imports it on first use: about 50 MB more)")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved repetitions; the best of each run is kept")
     ap.add_argument("--all-cores", action="store_true",
                     help="do not pin the process to one CPU (by default it is, DuckDB's threads included)")
@@ -488,7 +491,7 @@ def main() -> None:
             if os.path.exists(d):
                 os.remove(d)
             t0 = time.perf_counter()
-            mb = rss_child(policy, p, d, args.batch)
+            mb = rss_child(policy, p, d, args.batch, args.rss_python)
             print(f"| {m:,} | {mb:,} | {time.perf_counter() - t0:.0f} |")
             sys.stdout.flush()
             os.remove(p)

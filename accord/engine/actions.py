@@ -7,9 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from orjson import dumps as _dumps
+
 from accord.dsl.expr import EvaluationError
 from accord.dsl.plan import Action
 from accord.engine.context import EventCtx
+from accord.engine.records import _OPTS as _JOPTS
+from accord.engine.records import _default as _jdefault
 from accord.engine.records import to_json
 
 if TYPE_CHECKING:
@@ -74,7 +78,12 @@ def _step(action: Action) -> Step:
             record: dict[str, Any] = {"type": rtype}
             for name, fn in fields:
                 record[name] = fn(scope)
-            eng.emit(ctx, decision_id, record)
+            # `Engine.emit`, inline
+            st = eng.state
+            st.outbox_seq += 1
+            if eng._logging:
+                eng.rows.outbox.append((eng.run_id, st.outbox_seq, ctx.case.id, ctx.event_id, decision_id,
+                                        _dumps(record, default=_jdefault, option=_JOPTS).decode()))
             return False
         return emit
     if kind == "emit":

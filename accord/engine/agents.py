@@ -384,14 +384,6 @@ def _js(value: Any) -> str:
     return _dumps(value, default=_jdefault, option=_JOPTS).decode()
 
 
-def _prefix(eng: Engine, ctx: EventCtx) -> str:
-    """The part of the text `stable_id(policy_hash, case id, instance, seq, event id, agent, position)` hashes
-    that every decision id of one event shares (as `Engine.new_decision_id` builds it)."""
-    case = ctx.case
-    prefix = ctx.id_prefix = f"{eng._hash}\x1f{case.id}\x1f{case.instance}\x1f{ctx.seq}\x1f{ctx.event_id}\x1f"
-    return prefix
-
-
 def _recorder(eng: Engine, agent: Agent):
     """`record(ctx, decision_id, previous, inputs, rule, outcome, reason, outputs, outputs_json, trace_json, checks,
     escalated, held, error, negotiation_id)`: the decision row as `Engine.record` writes it, for one agent with its
@@ -438,7 +430,7 @@ def _signals_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
 
     def run(ctx: EventCtx) -> None:
         n = ctx.positions = ctx.positions + 1
-        decision_id = _blake2b(f"{ctx.id_prefix or _prefix(eng, ctx)}{tag}{n}".encode(),
+        decision_id = _blake2b(f"{ctx.id_prefix or eng.id_prefix(ctx)}{tag}{n}".encode(),
                                digest_size=10).hexdigest()
         scope = ctx.scope
         if when is not None:
@@ -520,6 +512,7 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
     escalate_on_error = agent.on_error == "escalate"
     capture_own = eng._captures[name][0]
     logging = eng.logging
+    own_inputs = logging and any(root == name for root, _ in agent.input_paths)
     record = _recorder(eng, agent)
     no_match = [r.no_match for r in rules]
     trace_fired = tuple(_js([*no_match[:k], r.fired]) for k, r in enumerate(rules))
@@ -550,7 +543,7 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
 
     def run(ctx: EventCtx) -> None:
         n = ctx.positions = ctx.positions + 1
-        decision_id = _blake2b(f"{ctx.id_prefix or _prefix(eng, ctx)}{tag}{n}".encode(),
+        decision_id = _blake2b(f"{ctx.id_prefix or eng.id_prefix(ctx)}{tag}{n}".encode(),
                                digest_size=10).hexdigest()
         scope = ctx.scope
         if when is not None:
@@ -564,7 +557,7 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
                 return
             if ok is False:
                 return
-        inputs = capture_own(scope, {}) if logging else None
+        inputs = capture_own(scope, {}) if own_inputs else None
         trace = None  # built only once a rule errs or is blocked
         checks = None
         errors: list[str] = []

@@ -289,6 +289,8 @@ class Engine:
         if steps:
             if ctx is None:
                 ctx = EventCtx(case, event, eid, etype, time, seq, depth, None)
+                # every agent run makes a decision id (`id_prefix`, inline)
+                ctx.id_prefix = f"{self._hash}\x1f{case.id}\x1f{case.instance}\x1f{seq}\x1f{eid}\x1f"
             committed = ctx.committed
             for runner, after in steps:
                 if after is not None and committed.isdisjoint(after):
@@ -317,12 +319,16 @@ class Engine:
         ctx.raised = []
 
     # ----- what agents and actions call ----------------------------------------------------------
+    def id_prefix(self, ctx: EventCtx) -> str:
+        """The part of the text `stable_id(policy_hash, case id, instance, seq, event id, agent, position)`
+        hashes for a decision (or negotiation) id that all of one event's share; kept on the context."""
+        case = ctx.case
+        prefix = ctx.id_prefix = f"{self._hash}\x1f{case.id}\x1f{case.instance}\x1f{ctx.seq}\x1f{ctx.event_id}\x1f"
+        return prefix
+
     def new_decision_id(self, ctx: EventCtx, agent: str) -> str:
-        # the text `stable_id(policy_hash, case id, instance, seq, event id, agent, position)` hashes, built directly
-        prefix = ctx.id_prefix
-        if prefix is None:
-            case = ctx.case
-            prefix = ctx.id_prefix = f"{self._hash}\x1f{case.id}\x1f{case.instance}\x1f{ctx.seq}\x1f{ctx.event_id}\x1f"
+        # the text `stable_id(...)` hashes, built directly
+        prefix = ctx.id_prefix or self.id_prefix(ctx)
         ctx.positions += 1
         return _blake2b(f"{prefix}{agent}\x1f{ctx.positions}".encode(), digest_size=10).hexdigest()
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 from hashlib import blake2b as _blake2b
 from typing import TYPE_CHECKING, Any
 
+from orjson import dumps as _dumps
+
 from accord.dsl.expr import EvaluationError
 from accord.dsl.plan import Negotiation
 from accord.engine.context import EventCtx
-from accord.engine.records import to_json
+from accord.engine.records import _OPTS as _JOPTS
+from accord.engine.records import _default as _jdefault
 from accord.policies.alternating_offers import PartySetup, negotiate
 from accord.policies.contract_net import Bid, award, bidder_party_name
 from accord.policies.issues import options_issue, range_issue
@@ -28,61 +31,52 @@ def _number(value: Any, what: str) -> float:
     return value
 
 
-def _check_offer(neg: Negotiation, scope: dict, offer: dict) -> bool:
-    """A `block` constraint on the negotiation forbids an offer; an error counts as a violation."""
-    scope["offer"] = offer
-    try:
-        for c in neg.constraints:
-            if c.on_violation != "block":
-                continue
-            try:
-                if c.check.fn(scope) is not True:
-                    return False
-            except EvaluationError:
-                return False
-        return True
-    finally:
-        scope.pop("offer", None)
-
-
 def run_negotiation(eng: Engine, ctx: EventCtx, neg: Negotiation, agent: str, decision_id: str) -> tuple[dict, str]:
     """Returns (outputs, negotiation_id); raises EvaluationError when an expression fails."""
     scope = ctx.scope
     case = ctx.case
     # the text `stable_id(policy_hash, case id, instance, seq, event id, negotiation, position)` hashes
-    nid = _blake2b(f"{eng.plan.policy_hash}\x1f{case.id}\x1f{case.instance}\x1f{ctx.seq}\x1f{ctx.event_id}\x1f"
-                   f"{neg.name}\x1f{ctx.next_position()}".encode(), digest_size=10).hexdigest()
+    ctx.positions += 1
+    nid = _blake2b(f"{ctx.id_prefix or eng.id_prefix(ctx)}{neg.name}\x1f{ctx.positions}".encode(),
+                   digest_size=10).hexdigest()
+    logging = eng.logging
     try:
         if neg.protocol == "alternating_offers":
-            outputs, offers, edges = _alternating(neg, scope)
+            outputs, offers, edges = _alternating(neg, scope, logging)
         else:
-            outputs, offers, edges = _contract_net(neg, scope)
+            outputs, offers, edges = _contract_net(neg, scope, logging)
     except ValueError as err:  # the strategy library refuses a setup (e.g. a non-finite range end)
         raise EvaluationError(f"negotiation '{neg.name}': {err}") from None
-    if neg.protocol == "alternating_offers":
-        agreed, rounds, outcome = outputs["agreed"], outputs["rounds"], outputs["outcome"]
-        utility = outputs["utility"]
-    else:
-        agreed, rounds = outputs["awarded"], outputs["bids"]
-        outcome = {"winner": outputs["winner"], "proposal": outputs["proposal"]} if outputs["awarded"] else None
-        utility = None
-    if eng.logging:
+    if logging:
+        if neg.protocol == "alternating_offers":
+            agreed, rounds, outcome = outputs["agreed"], outputs["rounds"], outputs["outcome"]
+            utility = outputs["utility"]
+        else:
+            agreed, rounds = outputs["awarded"], outputs["bids"]
+            outcome = {"winner": outputs["winner"], "proposal": outputs["proposal"]} if outputs["awarded"] else None
+            utility = None
         rows = eng.rows
         run_id = eng.run_id
         rows.negotiations.append((
             nid, run_id, case.id, ctx.event_id, decision_id, neg.name, neg.protocol, agreed, rounds,
-            to_json(outcome), to_json(utility), case.last_negotiation.get(neg.name),
+            _json(outcome), _json(utility), case.last_negotiation.get(neg.name),
         ))
+        append = rows.offers.append
         for rnd, party, offer, util, response in offers:
-            rows.offers.append((nid, run_id, rnd, party, to_json(offer), to_json(util), response))
+            append((nid, run_id, rnd, party, _json(offer), _json(util), response))
+        append = rows.interactions.append
         for source, target, kind in edges:
-            rows.interactions.append((run_id, case.id, ctx.event_id, decision_id, source, target, kind))
+            append((run_id, case.id, ctx.event_id, decision_id, source, target, kind))
     case.last_negotiation[neg.name] = nid
     return outputs, nid
 
 
+def _json(value: Any) -> str:
+    return _dumps(value, default=_jdefault, option=_JOPTS).decode()
+
+
 #: Per negotiation of a plan (by identity; the plan is immutable and holds it): its parties with their
-#: strategies, which agent each party is, each party's opponent, and whether a `block` constraint applies.
+#: strategies, which agent each party is, each party's opponent, and the checks of its `block` constraints.
 #: Strategies are frozen and pure, so one set serves every run of the negotiation.
 _SETUPS: dict[int, tuple] = {}
 
@@ -98,14 +92,15 @@ def _setup(neg: Negotiation) -> tuple:
     ]
     agent_of = {p.name: p.agent for p in neg.parties}
     other = {neg.parties[0].name: neg.parties[1].name, neg.parties[1].name: neg.parties[0].name}
-    setup = (parties, agent_of, other, any(c.on_violation == "block" for c in neg.constraints))
+    blocks = tuple(c.check.fn for c in neg.constraints if c.on_violation == "block")
+    setup = (parties, agent_of, other, blocks)
     if len(_SETUPS) >= 256:
         _SETUPS.clear()
     _SETUPS[id(neg)] = (neg, setup)
     return setup
 
 
-def _alternating(neg: Negotiation, scope: dict):
+def _alternating(neg: Negotiation, scope: dict, logging: bool):
     issues = []
     for i in neg.issues:
         if i.options is not None:
@@ -121,15 +116,28 @@ def _alternating(neg: Negotiation, scope: dict):
     allowed = None
     if blocks:
         def allowed(offer: dict) -> bool:
-            return _check_offer(neg, scope, offer)
+            """A `block` constraint forbids an offer; an error counts as a violation."""
+            scope["offer"] = offer
+            try:
+                for check in blocks:
+                    try:
+                        if check(scope) is not True:
+                            return False
+                    except EvaluationError:
+                        return False
+                return True
+            finally:
+                scope.pop("offer", None)
     result = negotiate(issues, parties, neg.max_rounds, allowed)
+    outputs = {"agreed": result.agreed, "outcome": result.outcome, "rounds": result.rounds, "utility": result.utility}
+    if not logging:
+        return outputs, (), ()
     offers = [(o.round, o.party, o.offer, o.utility, o.response) for o in result.offers]
     edges = [(agent_of[o.party], agent_of[other[o.party]], "offer") for o in result.offers if o.response != "blocked"]
-    outputs = {"agreed": result.agreed, "outcome": result.outcome, "rounds": result.rounds, "utility": result.utility}
     return outputs, offers, edges
 
 
-def _contract_net(neg: Negotiation, scope: dict):
+def _contract_net(neg: Negotiation, scope: dict, logging: bool):
     bidders = neg.bidders.fn(scope)
     if isinstance(bidders, dict):
         bidders = list(bidders.values())
@@ -156,11 +164,13 @@ def _contract_net(neg: Negotiation, scope: dict):
     finally:
         scope.pop("bidder", None)
     winner = award(bids, neg.award_direction)
-    edges = [(b.party, neg.manager, "bid") for b in bids]
-    for b in bids:
-        offers.append((0, b.party, b.proposal, {"score": b.score}, "awarded" if b is winner else "rejected"))
-    if winner is not None:
-        edges.append((neg.manager, winner.party, "award"))
+    edges = []
+    if logging:  # the offers and edges are log rows only
+        edges = [(b.party, neg.manager, "bid") for b in bids]
+        for b in bids:
+            offers.append((0, b.party, b.proposal, {"score": b.score}, "awarded" if b is winner else "rejected"))
+        if winner is not None:
+            edges.append((neg.manager, winner.party, "award"))
     outputs = {
         "awarded": winner is not None,
         "winner": winner.bidder if winner else None,

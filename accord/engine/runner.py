@@ -9,6 +9,8 @@ recorded separately: at least once, with the outbox table the source of truth.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gc
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +37,33 @@ engine is deterministic, so they come out the same.
 """
 
 
+_GC_GEN0 = 20_000
+"""The cyclic collector's first threshold while a run lasts (Python's default is 700).
+
+The engine makes and drops many small containers per event and keeps a batch's
+row tuples until they are written; at the default the collector ran about 500
+times per 50,000 events and took ~8% of a logged run, mostly re-scanning those
+tuples. The engine makes little cyclic garbage (a few thousand objects per
+50,000 events), which the older generations still collect.
+"""
+
+
+def _fewer_collections(run: Callable) -> Callable:
+    """Raise the collector's threshold for the call, and put the caller's setting back after it."""
+
+    @functools.wraps(run)
+    def wrapper(*args, **kwargs):
+        previous = gc.get_threshold()
+        if previous[0] and previous[0] < _GC_GEN0:
+            gc.set_threshold(_GC_GEN0, *previous[1:])
+        try:
+            return run(*args, **kwargs)
+        finally:
+            gc.set_threshold(*previous)
+
+    return wrapper
+
+
 def _now() -> dt.datetime:
     """Wall clock, for the runs table's started_at / finished_at only (never for decisions)."""
     return dt.datetime.now(dt.timezone.utc)
@@ -51,6 +80,7 @@ class RunResult:
     summary: dict = field(default_factory=dict)
 
 
+@_fewer_collections
 def execute(
     plan: Plan,
     source: EventSource,

@@ -91,3 +91,26 @@ def test_stopped_anywhere_and_resumed_logs_what_one_run_logs(example, tmp_path):
         run(plan, events, db, resume=True)
         assert table_rows(db) == expected, f"stopped after {stop} records"
     assert behind > 0  # some stops did resume from an older snapshot, re-deriving committed records
+
+
+def test_a_run_raises_the_collectors_threshold_while_it_lasts(tmp_path):
+    import gc
+
+    seen = []
+
+    class Watching(StoppingSource):
+        def batches(self, start: int = 0, size: int = 2000):
+            for batch in super().batches(start, size):
+                seen.append(gc.get_threshold()[0])
+                yield batch
+
+    before = gc.get_threshold()
+    folder = EXAMPLES / "returns"
+    source = Watching(open_source(str(folder / "events.jsonl")), None)
+    execute(load_policy(str(folder / "policy.yaml")), source, db=str(tmp_path / "gc.duckdb"), mode="run").log.close()
+    assert seen and all(t >= 20_000 for t in seen)
+    assert gc.get_threshold() == before
+    with pytest.raises(Stop):  # put back on the way out of a failed run too
+        execute(load_policy(str(folder / "policy.yaml")), StoppingSource(open_source(str(folder / "events.jsonl")), 3),
+                db=str(tmp_path / "gc2.duckdb"), mode="run", batch_size=2)
+    assert gc.get_threshold() == before

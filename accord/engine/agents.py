@@ -113,16 +113,33 @@ def _blocked_by(checks: list[dict], rule_name: str) -> list[str]:
             and c["on_violation"] == "block"]
 
 
+def negotiation_failed(name: str, err: EvaluationError) -> str:
+    """The error of a rule whose negotiation could not run (an expression of it failed, or its setup was refused).
+
+    It counts as an error of the rule, as a failing `when` does: under `on_error: escalate` the agent stops
+    with an `error` decision, under `skip` the rule does not fire and the hit policy goes on.
+    """
+    return f"negotiation '{name}' failed: {err.message}"
+
+
 def _fire(eng: Engine, ctx: EventCtx, agent: Agent, rule: Rule, run: Run, decision_id: str,
           *, constrained: bool) -> Fired | None:
-    """Tentatively apply a rule; None when a constraint blocks it."""
+    """Tentatively apply a rule; None when a constraint blocks it or its negotiation fails (see `run.stopped`)."""
     scope = ctx.scope
     previous = scope.get(agent.name)
     neg_saved = None
     if rule.negotiate:
         neg = eng.plan.negotiations[rule.negotiate]
         neg_saved = (rule.negotiate, scope.get(rule.negotiate))
-        outputs, run.negotiation_id = run_negotiation(eng, ctx, neg, agent.name, decision_id)
+        try:
+            outputs, run.negotiation_id = run_negotiation(eng, ctx, neg, agent.name, decision_id)
+        except EvaluationError as err:
+            message = negotiation_failed(rule.negotiate, err)
+            run.trace.append({"rule": rule.name, "result": "error", "error": message})
+            run.errors.append(f"rule '{rule.name}': {message}")
+            if agent.on_error == "escalate":
+                run.stopped = f"rule '{rule.name}' failed: {message}"
+            return None
         scope[rule.negotiate] = outputs
     tentative: dict[str, Any] = {"decision": rule.decide, "rule": rule.name}
     scope[agent.name] = tentative
@@ -592,7 +609,20 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
             negotiate = r.negotiate
             if negotiate is not None:
                 neg_previous = scope.get(negotiate)
-                scope[negotiate], negotiation_id = run_negotiation(eng, ctx, r.negotiation, name, decision_id)
+                try:
+                    scope[negotiate], negotiation_id = run_negotiation(eng, ctx, r.negotiation, name, decision_id)
+                except EvaluationError as err:
+                    message = negotiation_failed(negotiate, err)
+                    if trace is None:
+                        trace = no_match[:k]
+                    trace.append({"rule": r.name, "result": "error", "error": message})
+                    errors.append(f"rule '{r.name}': {message}")
+                    if escalate_on_error:
+                        _stop(eng, ctx, agent, decision_id, f"rule '{r.name}' failed: {message}", trace,
+                              checks or [], errors, negotiation_id, inputs)
+                        return
+                    k += 1
+                    continue
             outputs, reason = tentative(ctx, scope, r, errors)
             if constraints:
                 if checks is None:

@@ -46,7 +46,7 @@ def run_negotiation(eng: Engine, ctx: EventCtx, neg: Negotiation, agent: str, de
         else:
             outputs, offers, edges = _contract_net(neg, scope, logging)
     except ValueError as err:  # the strategy library refuses a setup (e.g. a non-finite range end)
-        raise EvaluationError(f"negotiation '{neg.name}': {err}") from None
+        raise EvaluationError(str(err)) from None
     if logging:
         if neg.protocol == "alternating_offers":
             agreed, rounds, outcome = outputs["agreed"], outputs["rounds"], outputs["outcome"]

@@ -13,8 +13,9 @@ constraints on the tentative outputs — is the engine's, handed in as a
   decision (then `otherwise` applies);
 * `collect`: every matching rule that passes its constraints, in file order.
 
-A `when` that errors under `on_error: escalate` stops the agent: the trial
-reports it through `stopped`, and every policy returns nothing at once.
+A `when` (or a rule's negotiation) that errors under `on_error: escalate`
+stops the agent: the trial reports it through `stopped`, and every policy
+returns nothing at once.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class Trial(Protocol):
         """The rule's `when`: True, False, or None when it errored."""
 
     def fire(self, rule: Any) -> Any | None:
-        """Apply the rule tentatively; None when a `block` constraint rejects it."""
+        """Apply the rule tentatively; None when a `block` constraint rejects it or its negotiation fails."""
 
     def no_match(self, rule: Any) -> None:
         """Record that the rule's `when` was false."""
@@ -52,6 +53,8 @@ def _in_order(rules: Sequence[Any], trial: Trial, *, all_: bool) -> list:
                 trial.no_match(rule)
             continue
         f = trial.fire(rule)
+        if trial.stopped:  # its negotiation failed under `on_error: escalate`
+            return []
         if f is None:
             continue
         fired.append(f)
@@ -88,7 +91,7 @@ def unique(rules: Sequence[Any], trial: Trial) -> list:
         return []
     if matches:
         f = trial.fire(matches[0])
-        return [f] if f is not None else []
+        return [f] if f is not None and not trial.stopped else []
     return []
 
 

@@ -213,3 +213,61 @@ def test_negotiations_log_the_same(tmp_path, monkeypatch):
     gen_procurement.write(str(path), 400, followups=2)
     plan = load_policy(os.path.join(ROOT, "examples", "procurement", "policy.yaml"))
     _same(plan, list(open_source(str(path))), monkeypatch)
+
+
+#: A rule whose negotiation fails (here: `bidders` is not a list) is an error of that rule, as a failing
+#: `when` is: `on_error: escalate` stops the agent with an `error` decision, `skip` lets the hit policy go
+#: on.
+NEGOTIATION_ERRORS = HEADER + textwrap.dedent("""\
+    agents:
+      esc:
+        role: decision
+        on: [x]
+        rules:
+          - { name: buy, when: true, decide: buy, negotiate: n1 }
+          - { name: fallback, when: true, decide: fallback }
+      skip:
+        role: decision
+        on: [x]
+        on_error: skip
+        rules:
+          - { name: buy, when: true, decide: buy, negotiate: n2 }
+          - { name: fallback, when: true, decide: fallback }
+      coll:
+        role: decision
+        on: [x]
+        hit: collect
+        on_error: skip
+        rules:
+          - { name: buy, when: true, decide: buy, negotiate: n3 }
+          - { name: also, when: true, decide: also }
+      uniq:
+        role: decision
+        on: [x]
+        hit: unique
+        rules:
+          - { name: buy, when: true, decide: buy, negotiate: n4 }
+        otherwise: { decide: none }
+    negotiations:
+    """) + "".join(
+    f"  n{i}:\n    protocol: contract_net\n    manager: {m}\n    bidders: event.bidders\n"
+    f"    proposal: {{ price: bidder.price }}\n    award: {{ minimize: proposal.price }}\n"
+    for i, m in enumerate(["esc", "skip", "coll", "uniq"], 1))
+
+
+@pytest.mark.parametrize("bidders, expected", [
+    ([{"price": 2}, {"price": 1}], {"esc": ("buy", False), "skip": ("buy", False),
+                                    "coll": ('["buy","also"]', False), "uniq": ("buy", False)}),
+    ("not a list", {"esc": ("error", True), "skip": ("fallback", False), "coll": ('["also"]', False),
+                    "uniq": ("error", True)}),
+])
+def test_a_failing_negotiation_is_an_error_of_its_rule(tmp_path, monkeypatch, bidders, expected):
+    path = tmp_path / "policy.yaml"
+    path.write_text(NEGOTIATION_ERRORS)
+    rows = _same(load_policy(path), list(IterableSource([{"type": "x", "k": "c", "bidders": bidders}])),
+                 monkeypatch)
+    got = {d[6]: (d[10], d[16]) for d in rows["decisions"]}
+    assert got == expected
+    failed = [d for d in rows["decisions"] if d[19] and "negotiation" in d[19]]
+    assert all("failed: bidders must be a list of rows, got str" in d[19] for d in failed)
+    assert len(failed) == (0 if isinstance(bidders, list) else 4)

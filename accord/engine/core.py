@@ -24,6 +24,7 @@ from accord.engine.context import EventCtx
 from accord.engine.records import _OPTS as _JOPTS
 from accord.engine.records import Rows, to_json
 from accord.engine.records import _default as _jdefault
+from accord.engine.runners import compile_agent
 from accord.engine.state import Case, Clock, State
 
 _OPEN, _RESOLVED, _ESCALATED, _CLOSED = "open", "resolved", "escalated", "closed"
@@ -121,7 +122,7 @@ class Engine:
     """Runs a plan over events; `rows` fills with log rows, `state` holds everything else.
 
     Everything that depends only on the plan is worked out once, here: per agent a runner specialised to
-    what the agent uses (accord.engine.agents.compile_agent) and its input capture as straight-line code;
+    what the agent uses (accord.engine.runners.compile_agent) and its input capture as straight-line code;
     per event type (on first sight) which agents it may activate, which clocks it starts and stops.
     """
 
@@ -165,7 +166,7 @@ class Engine:
         for agent in self.plan.agents:
             own, others = self._input_paths(agent)
             self._captures[agent.name] = (_compile_capture(own), _compile_capture(others))
-        self._runners = {a.name: agent_runs.compile_agent(self, a) for a in self.plan.agents}
+        self._runners = {a.name: compile_agent(self, a) for a in self.plan.agents}
         self._type_plans: dict[str, tuple] = {}
 
     def _type_plan(self, etype: str) -> tuple:
@@ -373,7 +374,7 @@ class Engine:
         if isinstance(outcome, list):
             outcome = to_json(outcome)
         run_id = self.run_id
-        # JSON columns as text (see accord.engine.agents._js for why not orjson's bytes)
+        # JSON columns as text (see accord.engine.runners._js for why not orjson's bytes)
         self.rows.decisions.append((
             decision_id, run_id, ctx.seq, case.id, ctx.event_id, ctx.time, agent.name, agent.role, agent.owner,
             rule, outcome, reason, "null" if outputs is None else to_json(outputs), to_json(seen), to_json(trace),

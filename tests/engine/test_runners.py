@@ -1,4 +1,4 @@
-"""The specialised agent runners (accord.engine.agents.compile_agent) write the log the general
+"""The specialised agent runners (accord.engine.runners.compile_agent) write the log the general
 `run_agent` writes, row for row and in the same order, and leave the same state; with the log off
 they make the same decisions."""
 

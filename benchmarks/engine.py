@@ -221,67 +221,9 @@ def floor_run(plan, path: str) -> float:
 
 # ----- a light policy of the same shape, without negotiations -------------------------------------
 
-LIGHT_POLICY = """\
-accord: 1
-policy: light
-version: "1"
-owner: ops
-case:
-  key: event.order
-  closes_on: [closed]
-agents:
-  watch:
-    role: perception
-    on: [opened, update]
-    signals:
-      big: event.amount > 700
-  decide:
-    role: decision
-    on: [opened, update]
-    reads: [watch]
-    rules:
-      - name: big
-        when: watch.big
-        decide: review
-        reason: "amount ${event.amount}"
-      - name: small
-        when: true
-        decide: ok
-  act:
-    role: action
-    reads: [decide]
-    after: [decide]
-    rules:
-      - name: review
-        when: decide.decision == "review"
-        do:
-          - escalate: { queue: review, priority: high, reason: "${decide.reason}" }
-          - raise: { type: reviewed, amount: event.amount }
-      - name: ack
-        when: true
-        do:
-          - emit: { type: ack, order: event.order, amount: event.amount }
-  reviewer:
-    role: action
-    on: [reviewed]
-    rules:
-      - name: huge
-        when: event.amount > 950
-        do:
-          - emit: { type: rejected, order: event.order }
-          - resolve: rejected
-          - close: true
-      - name: fine
-        when: true
-        do: [ { resolve: reviewed } ]
-slas:
-  - name: handle_30m
-    start: [opened]
-    stop: [closed]
-    within: 30m
-    at_risk: 50%
-    on_at_risk: [ { emit: { type: at_risk, sla: "${sla.name}" } } ]
-"""
+#: Also the policy of tests/engine/test_exactly_once.py, which kills and resumes runs of it.
+with open(os.path.join(os.path.dirname(__file__), "light.yaml"), encoding="utf-8") as _f:
+    LIGHT_POLICY = _f.read()
 
 
 def write_light(path: str, n: int, seed: int = 11) -> int:

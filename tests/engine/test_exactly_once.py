@@ -15,6 +15,7 @@ import sys
 import textwrap
 import time
 from collections import Counter
+from pathlib import Path
 
 import duckdb
 import orjson
@@ -24,67 +25,8 @@ N_EVENTS = 50_000
 KILLS = 10
 BATCH = "2000"
 
-POLICY = """\
-accord: 1
-policy: exactly_once
-version: "1"
-owner: ops
-case:
-  key: event.order
-  closes_on: [closed]
-agents:
-  watch:
-    role: perception
-    on: [opened, update]
-    signals:
-      big: event.amount > 700
-  decide:
-    role: decision
-    on: [opened, update]
-    reads: [watch]
-    rules:
-      - name: big
-        when: watch.big
-        decide: review
-        reason: "amount ${event.amount}"
-      - name: small
-        when: true
-        decide: ok
-  act:
-    role: action
-    reads: [decide]
-    after: [decide]
-    rules:
-      - name: review
-        when: decide.decision == "review"
-        do:
-          - escalate: { queue: review, priority: high, reason: "${decide.reason}" }
-          - raise: { type: reviewed, amount: event.amount }
-      - name: ack
-        when: true
-        do:
-          - emit: { type: ack, order: event.order, amount: event.amount }
-  reviewer:
-    role: action
-    on: [reviewed]
-    rules:
-      - name: huge
-        when: event.amount > 950
-        do:
-          - emit: { type: rejected, order: event.order }
-          - resolve: rejected
-          - close: true
-      - name: fine
-        when: true
-        do: [ { resolve: reviewed } ]
-slas:
-  - name: handle_30m
-    start: [opened]
-    stop: [closed]
-    within: 30m
-    at_risk: 50%
-    on_at_risk: [ { emit: { type: at_risk, sla: "${sla.name}" } } ]
-"""
+#: benchmarks/light.yaml: every table of the log gets rows (the engine benchmark runs it too)
+POLICY = (Path(__file__).resolve().parents[2] / "benchmarks" / "light.yaml").read_text(encoding="utf-8")
 
 TABLES = ("events", "decisions", "interactions", "negotiations", "offers", "slas", "escalations", "outbox", "cases")
 WALL_CLOCK = {"run_id", "started_at", "finished_at"}

@@ -14,7 +14,6 @@ and leave the same state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from hashlib import blake2b as _blake2b
 from typing import TYPE_CHECKING, Any
 
 from orjson import dumps as _dumps
@@ -26,6 +25,7 @@ from accord.engine.actions import compile_actions, run_steps
 from accord.engine.agents import (
     _blocked_by,
     _checks,
+    _guard,
     _guard_failed,
     _hold,
     _stop,
@@ -92,33 +92,42 @@ def _recorder(eng: Engine, agent: Agent):
     return record
 
 
+def _opening(eng: Engine, agent: Agent) -> Callable[[EventCtx], str | None]:
+    """What every activation does first: take the decision's id and position (`Engine.new_decision_id`), then
+    test the agent's `when`. Returns the id, or None when the guard is false or failed (a failure is logged)."""
+    name = agent.name
+    new_id = eng.new_decision_id
+    when = agent.when
+    if when is None:
+        return lambda ctx: new_id(ctx, name)
+    capture_own = eng._captures[name][0]
+    logging = eng.logging
+
+    def opening(ctx: EventCtx) -> str | None:
+        decision_id = new_id(ctx, name)
+        try:
+            return decision_id if _guard(when, ctx.scope) else None
+        except EvaluationError as err:
+            _guard_failed(eng, ctx, agent, decision_id, err.message, capture_own(ctx.scope, {}) if logging else None)
+            return None
+
+    return opening
+
+
 def _signals_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
     name = agent.name
-    tag = name + "\x1f"
-    when = agent.when.fn if agent.when is not None else None
+    opening = _opening(eng, agent)
     signals = tuple((s.name, s.value.fn) for s in agent.signals)
     names = tuple(s.name for s in agent.signals)
     ok_trace = _js([{"signal": s, "result": "ok"} for s in names])
-    capture_own = eng._captures[name][0]
     logging = eng.logging
     record = _recorder(eng, agent)
 
     def run(ctx: EventCtx) -> None:
-        n = ctx.positions = ctx.positions + 1
-        decision_id = _blake2b(f"{ctx.id_prefix or eng.id_prefix(ctx)}{tag}{n}".encode(),
-                               digest_size=10).hexdigest()
+        decision_id = opening(ctx)
+        if decision_id is None:
+            return
         scope = ctx.scope
-        if when is not None:
-            try:
-                ok = when(scope)
-                if ok is not True and ok is not False:
-                    raise EvaluationError(f"condition is a {type(ok).__name__}, not a bool")
-            except EvaluationError as err:
-                _guard_failed(eng, ctx, agent, decision_id, err.message,
-                              capture_own(scope, {}) if logging else None)
-                return
-            if ok is False:
-                return
         memory: dict[str, Any] = {}
         scope[name] = memory
         errors = None
@@ -156,7 +165,7 @@ class _Prepared:
     def __init__(self, eng: Engine, agent: Agent, rule: Rule):
         self.rule = rule
         self.name = rule.name
-        self.when = rule.when.fn if rule.when is not None else None
+        self.when = rule.when
         self.decide = rule.decide
         self.outputs = tuple((o.name, o.value.fn) for o in rule.outputs)
         self.reason = rule.reason.fn if rule.reason is not None else None
@@ -179,8 +188,7 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
     made here; otherwise the trace is built entry by entry as `run_agent` builds it.
     """
     name = agent.name
-    tag = name + "\x1f"
-    when = agent.when.fn if agent.when is not None else None
+    opening = _opening(eng, agent)
     rules = tuple(_Prepared(eng, agent, r) for r in agent.rules)
     otherwise = _Prepared(eng, agent, agent.otherwise) if agent.otherwise is not None else None
     constraints = agent.constraints
@@ -217,21 +225,10 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
         return out, reason
 
     def run(ctx: EventCtx) -> None:
-        n = ctx.positions = ctx.positions + 1
-        decision_id = _blake2b(f"{ctx.id_prefix or eng.id_prefix(ctx)}{tag}{n}".encode(),
-                               digest_size=10).hexdigest()
+        decision_id = opening(ctx)
+        if decision_id is None:
+            return
         scope = ctx.scope
-        if when is not None:
-            try:
-                ok = when(scope)
-                if ok is not True and ok is not False:
-                    raise EvaluationError(f"condition is a {type(ok).__name__}, not a bool")
-            except EvaluationError as err:
-                _guard_failed(eng, ctx, agent, decision_id, err.message,
-                              capture_own(scope, {}) if logging else None)
-                return
-            if ok is False:
-                return
         inputs = capture_own(scope, {}) if own_inputs else None
         trace = None  # built only once a rule errs or is blocked
         checks = None
@@ -241,12 +238,9 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
         fired = None
         k = 0
         for r in rules:
-            fn = r.when
-            if fn is not None:
+            if r.when is not None:
                 try:
-                    ok = fn(scope)
-                    if ok is not True and ok is not False:
-                        raise EvaluationError(f"condition is a {type(ok).__name__}, not a bool")
+                    ok = _guard(r.when, scope)
                 except EvaluationError as err:
                     if trace is None:
                         trace = no_match[:k]

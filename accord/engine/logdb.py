@@ -125,10 +125,6 @@ class DuckDBLog:
 
     # -- writing -----------------------------------------------------------------------
 
-    def begin_run(self, run_row: tuple) -> None:
-        """Record a run (a `runs` tuple, status usually 'running') before its first batch."""
-        self.write({"runs": [run_row]})
-
     def write(self, rows: dict[str, list[tuple]], checkpoint: tuple | None = None) -> None:
         """Append a batch's rows and replace the run's checkpoint, all in one transaction.
 
@@ -227,9 +223,6 @@ class NullLog:
     @classmethod
     def open(cls, path: str | None = None) -> NullLog:
         return cls()
-
-    def begin_run(self, run_row: tuple) -> None:
-        pass
 
     def write(self, rows: dict[str, list[tuple]], checkpoint: tuple | None = None) -> None:
         pass

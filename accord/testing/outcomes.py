@@ -77,9 +77,6 @@ class MemoryLog:
         out = [dict(zip(columns, row)) for row in self.rows.get(name, [])]
         return [r for r in out if r["run_id"] == run_id]
 
-    def begin_run(self, run_row: tuple) -> None:
-        self.rows.setdefault("runs", []).append(run_row)
-
     def write(self, rows: dict[str, list[tuple]], checkpoint: tuple | None = None) -> None:
         for name, batch in rows.items():
             self.rows.setdefault(name, []).extend(batch)

@@ -55,9 +55,8 @@ def count(path, table):
 
 def test_batches_round_trip(db):
     with DuckDBLog.open(db) as log:
-        log.begin_run(run_row())
         log.write(
-            {"decisions": [decision(i) for i in range(3)], "outbox": [outbox(1), outbox(2)]},
+            {"runs": [run_row()], "decisions": [decision(i) for i in range(3)], "outbox": [outbox(1), outbox(2)]},
             checkpoint(3, outbox_seq=2),
         )
         log.write(
@@ -87,7 +86,7 @@ def test_timestamps_in_other_zones_are_stored_as_instants(db):
 
 def test_failing_batch_leaves_nothing(db):
     with DuckDBLog.open(db) as log:
-        log.begin_run(run_row())
+        log.write({"runs": [run_row()]})
         log.write({"decisions": [decision(0)]}, checkpoint(1))
         bad_outbox = ("r1", 2, "c1", "e1", "d2", "{not json")
         with pytest.raises(Exception):  # noqa: B017 - DuckDB's conversion error, whatever its class
@@ -122,7 +121,7 @@ def test_json_columns_accept_bytes_and_values(db):
 def test_checkpoint_replaced_and_latest_by_run(db):
     with DuckDBLog.open(db) as log:
         assert log.latest_checkpoint("events.jsonl") is None and not log.has_run_of_source("events.jsonl")
-        log.begin_run(run_row("r1"))
+        log.write({"runs": [run_row("r1")]})
         for pos in (2, 4, 6):
             log.write({}, checkpoint(pos, outbox_seq=pos, state=f"s{pos}".encode()))
         assert log.latest_checkpoint("events.jsonl") == ("r1", 6, 6, 0, b"s6")
@@ -130,7 +129,7 @@ def test_checkpoint_replaced_and_latest_by_run(db):
         assert log.latest_checkpoint("events.jsonl") == ("r1", 6, 6, 5, b"s6")
         later = list(run_row("r2"))
         later[6] = T0 + dt.timedelta(days=1)
-        log.begin_run(tuple(later))
+        log.write({"runs": [tuple(later)]})
         log.write({}, checkpoint(9, run_id="r2", state=b"s9"))
         assert log.latest_checkpoint("events.jsonl")[:2] == ("r2", 9)
         assert log.has_run_of_source("events.jsonl") and not log.has_run_of_source("other.csv")
@@ -151,8 +150,7 @@ def test_in_memory_and_null_log():
     assert log.con.execute("SELECT count(*) FROM decisions").fetchone()[0] == 1
     log.close()
     null = NullLog.open()
-    null.begin_run(run_row())
-    null.write({"decisions": [decision(1)]}, checkpoint(1))
+    null.write({"runs": [run_row()], "decisions": [decision(1)]}, checkpoint(1))
     null.finish_run("r1", T0, 1, 0)
     assert null.latest_checkpoint("events.jsonl") is None and list(null.outbox_after("r1", 0)) == []
 
@@ -204,7 +202,7 @@ def test_log_with_another_layout_is_refused(db):
 @pytest.fixture
 def filled(db):
     with DuckDBLog.open(db) as log:
-        log.begin_run(run_row())
+        log.write({"runs": [run_row()]})
         log.write(
             {
                 "decisions": [

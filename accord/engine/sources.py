@@ -238,12 +238,12 @@ class JsonLinesSource(EventSource):
                 if not overlong and (not data or (data[0] in _WS_BYTES and not data.strip(_WS))):
                     continue  # a blank line is not a record
                 if position >= start:
-                    # the common case inline (UTF-8 text holding one object); every other one in `_event`
-                    if not overlong and data.isascii():
-                        raw = data.decode("ascii")
+                    # the common case inline (UTF-8 text holding one object); `_event` says why any other is dead
+                    if not overlong:
                         try:
+                            raw = data.decode()
                             value = loads(raw)
-                        except decode_error:
+                        except (UnicodeDecodeError, decode_error):
                             value = None
                         if type(value) is dict:
                             yield RawEvent(position, prefix + str(number), raw, value, None)

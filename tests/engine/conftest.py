@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+import duckdb
 import orjson
 import pytest
 
@@ -73,3 +74,20 @@ def run_policy(tmp_path):
     yield run
     for e in engines:
         e.close()
+
+
+#: columns two runs of the same policy over the same events may differ in (language section 9)
+WALL_CLOCK = {"run_id", "started_at", "finished_at"}
+
+
+def _log_rows(db, table: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] not in WALL_CLOCK]
+        return sorted(con.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall(), key=repr)
+
+
+@pytest.fixture
+def log_rows():
+    """`log_rows(db, table)`: a log file's rows of one table without its wall-clock columns, in a fixed order,
+    for comparing the logs of two runs."""
+    return _log_rows

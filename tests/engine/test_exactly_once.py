@@ -29,7 +29,6 @@ BATCH = "2000"
 POLICY = (Path(__file__).resolve().parents[2] / "benchmarks" / "light.yaml").read_text(encoding="utf-8")
 
 TABLES = ("events", "decisions", "interactions", "negotiations", "offers", "slas", "escalations", "outbox", "cases")
-WALL_CLOCK = {"run_id", "started_at", "finished_at"}
 
 
 def _events(n: int, seed: int = 11) -> list[str]:
@@ -75,16 +74,6 @@ def _cmd(d, db: str, *extra: str) -> list[str]:
 
 def _run(cmd, cwd) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120)
-
-
-def _rows(path, table: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] not in WALL_CLOCK]
-        rows = con.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
-    finally:
-        con.close()
-    return sorted(rows, key=repr)
 
 
 def _one(path, sql: str):
@@ -136,13 +125,13 @@ def runs(workload):
     return {"dir": d, "kills": kills, "positions": positions, "final": out}
 
 
-def test_killed_and_resumed_run_logs_the_same_rows(runs):
+def test_killed_and_resumed_run_logs_the_same_rows(runs, log_rows):
     d = runs["dir"]
     assert runs["kills"] >= KILLS
     # the kills landed at different points of the input, some of them mid-run
     assert len({p for p in runs["positions"] if p}) >= 3, runs["positions"]
     for table in TABLES:
-        a, b = _rows(d / "A.duckdb", table), _rows(d / "B.duckdb", table)
+        a, b = log_rows(d / "A.duckdb", table), log_rows(d / "B.duckdb", table)
         assert len(a) == len(b), f"{table}: {len(a)} rows uninterrupted, {len(b)} killed and resumed"
         assert a == b, f"table {table} differs"
 
@@ -189,14 +178,14 @@ def test_sink_is_at_least_once(runs):
     assert delivered == seq == len(outbox)
 
 
-def test_resume_on_a_finished_run_changes_nothing(runs):
+def test_resume_on_a_finished_run_changes_nothing(runs, log_rows):
     d = runs["dir"]
-    before = {t: _rows(d / "B.duckdb", t) for t in TABLES}
+    before = {t: log_rows(d / "B.duckdb", t) for t in TABLES}
     runs_before = _one(d / "B.duckdb", "SELECT * FROM runs")
     r = _run(_cmd(d, "B.duckdb", "--resume"), d)
     assert r.returncode == 0, r.stderr
     assert "already finished" in r.stdout
-    assert {t: _rows(d / "B.duckdb", t) for t in TABLES} == before
+    assert {t: log_rows(d / "B.duckdb", t) for t in TABLES} == before
     assert _one(d / "B.duckdb", "SELECT * FROM runs") == runs_before
 
 

@@ -15,13 +15,12 @@ import duckdb
 import pytest
 
 from accord.dsl import load_policy
-from accord.engine.log_schema import COLUMNS
+from accord.engine.records import TABLES
 from accord.engine.runner import execute
 from accord.engine.sources import open_source
 from accord.engine.state import load_state
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-WALL = {"run_id", "started_at", "finished_at", "accord_version"}
 BATCH, EVERY = 2, 5
 
 
@@ -48,17 +47,6 @@ class StoppingSource:
             yield batch
 
 
-def table_rows(db: Path) -> dict[str, list]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        out = {}
-        for table, cols in COLUMNS.items():
-            if table == "checkpoints":
-                continue
-            keep = ", ".join(c for c in cols if c not in WALL)
-            out[table] = con.execute(f"SELECT {keep} FROM {table} ORDER BY ALL").fetchall()
-        return out
-
-
 def run(plan, events: Path, db: Path, *, stop_after: int | None = None, resume: bool = False) -> None:
     source = StoppingSource(open_source(str(events)), stop_after)
     result = execute(plan, source, db=str(db), mode="run", resume=resume, batch_size=BATCH, state_every=EVERY)
@@ -73,13 +61,13 @@ def snapshot_behind(db: Path) -> bool:
 
 
 @pytest.mark.parametrize("example", ["procurement", "returns", "travel_disruption"])
-def test_stopped_anywhere_and_resumed_logs_what_one_run_logs(example, tmp_path):
+def test_stopped_anywhere_and_resumed_logs_what_one_run_logs(example, tmp_path, log_rows):
     folder = EXAMPLES / example
     plan = load_policy(str(folder / "policy.yaml"))
     events = folder / "events.jsonl"
     whole = tmp_path / "whole.duckdb"
     run(plan, events, whole)
-    expected = table_rows(whole)
+    expected = {t: log_rows(whole, t) for t in TABLES}
     n = sum(1 for line in events.read_text().splitlines() if line.strip())
     behind = 0
     for stop in range(1, n):
@@ -89,7 +77,7 @@ def test_stopped_anywhere_and_resumed_logs_what_one_run_logs(example, tmp_path):
         if db.exists() and snapshot_behind(db):
             behind += 1
         run(plan, events, db, resume=True)
-        assert table_rows(db) == expected, f"stopped after {stop} records"
+        assert {t: log_rows(db, t) for t in TABLES} == expected, f"stopped after {stop} records"
     assert behind > 0  # some stops did resume from an older snapshot, re-deriving committed records
 
 

@@ -79,6 +79,14 @@ _NO_MEMORY: dict = {}
 _TYPE_PLANS_MAX = 4096  # event types whose plan is kept (a feed with unbounded type names must not grow memory)
 
 
+def _input_paths(agent: Agent) -> tuple[tuple, tuple]:
+    """An agent's input paths split into (its own, the others'), each as (root, path, key)."""
+    own, others = [], []
+    for root, path in agent.input_paths:
+        (own if root == agent.name else others).append((root, tuple(path), ".".join((root, *path))))
+    return tuple(own), tuple(others)
+
+
 def _compile_capture(paths: tuple[tuple[str, tuple[str, ...], str], ...]):
     """A function (scope, into) → into that adds the values of `paths` found in the scope, in path order.
 
@@ -134,7 +142,6 @@ class Engine:
         self._consts = dict(plan.constants)
         self._sla_by_name = {s.name: s for s in plan.slas}
         self._hash = plan.policy_hash
-        self._paths: dict[str, tuple[tuple, tuple]] = {}
         self._names = (*plan.negotiations, *(a.name for a in plan.agents))  # the scope's memory roots, in order
         self._name_set = frozenset(self._names)
         # a new scope is a copy of this one with the event's values put in (key order as the scope always had)
@@ -152,6 +159,7 @@ class Engine:
         self._approval_type = plan.approval_type
         self._closes_on = plan.closes_on
         self._agents_for = plan.agents_for
+        self._captures = {a.name: tuple(map(_compile_capture, _input_paths(a))) for a in plan.agents}
         self.logging = logging  # compiles the agents' runners
 
     @property
@@ -162,10 +170,6 @@ class Engine:
     def logging(self, on: bool) -> None:
         """Runners are compiled for one setting of the log, so changing it compiles them again."""
         self._logging = on
-        self._captures = {}
-        for agent in self.plan.agents:
-            own, others = self._input_paths(agent)
-            self._captures[agent.name] = (_compile_capture(own), _compile_capture(others))
         self._runners = {a.name: compile_agent(self, a) for a in self.plan.agents}
         self._type_plans: dict[str, tuple] = {}
 
@@ -337,16 +341,6 @@ class Engine:
         prefix = ctx.id_prefix or self.id_prefix(ctx)
         ctx.positions += 1
         return _blake2b(f"{prefix}{agent}\x1f{ctx.positions}".encode(), digest_size=10).hexdigest()
-
-    def _input_paths(self, agent: Agent) -> tuple[tuple, tuple]:
-        """An agent's input paths split into (its own, the others'), each as (root, path, key); cached."""
-        split = self._paths.get(agent.name)
-        if split is None:
-            own, others = [], []
-            for root, path in agent.input_paths:
-                (own if root == agent.name else others).append((root, tuple(path), ".".join((root, *path))))
-            split = self._paths[agent.name] = (tuple(own), tuple(others))
-        return split
 
     def capture_inputs(self, ctx: EventCtx, agent: Agent, *, own: bool) -> dict | None:
         """The values an agent's expressions read. Its own outputs are taken before it runs (what its

@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from accord.dsl.plan import Plan
+from accord.engine.logdb import NullLog
 
 __all__ = ["MemoryLog", "build", "outcome", "outcome_from_log", "run_outcome"]
 
@@ -62,10 +63,9 @@ def outcome_from_log(con, run_id: str) -> dict:
 _TABLES = ("runs", "events", "decisions", "escalations", "outbox", "slas", "negotiations", "cases")
 
 
-class MemoryLog:
-    """A decision log that keeps its rows in Python lists (the interface of `DuckDBLog`)."""
-
-    path = None
+class MemoryLog(NullLog):
+    """A decision log that keeps its rows in Python lists: the null log (no checkpoints, nothing to deliver)
+    that remembers what is written."""
 
     def __init__(self) -> None:
         self.rows: dict[str, list[tuple]] = {}
@@ -90,21 +90,6 @@ class MemoryLog:
             if row[columns.index("run_id")] == run_id:
                 values = dict(zip(columns, row), events_in=events_in, events_dead=events_dead, status=status)
                 runs[i] = tuple(values[c] for c in columns)
-
-    def mark_delivered(self, run_id: str, n: int) -> None:
-        pass
-
-    def latest_checkpoint(self, source: str) -> None:
-        return None
-
-    def has_run_of_source(self, source: str) -> bool:
-        return False
-
-    def outbox_after(self, run_id: str, delivered: int):
-        return iter(())
-
-    def close(self) -> None:
-        pass
 
 
 def build(tables: dict[str, list[dict]]) -> dict:

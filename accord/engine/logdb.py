@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import duckdb
+import pyarrow as pa
 
 from accord.engine.log_arrow import to_arrow
 from accord.engine.log_query import format_rows, open_read_only, run_query  # noqa: F401 - re-exported
@@ -133,9 +134,17 @@ class DuckDBLog:
         On any failure nothing of the batch is kept and the error propagates.
         """
         tables = [(t, to_arrow(t, r)) for t, r in rows.items() if r]
-        moved = checkpoint is not None and checkpoint[5] is None
-        if checkpoint is not None and not moved:
+        if checkpoint is not None and checkpoint[5] is not None:
             tables.append(("checkpoints", to_arrow("checkpoints", [checkpoint])))
+        self.append(tables, checkpoint)
+
+    def append(self, tables: list[tuple[str, pa.Table]], checkpoint: tuple | None = None) -> None:
+        """The DuckDB half of `write`, its rows converted to Arrow already (the checkpoint's among them).
+
+        Kept apart from `write` so the engine benchmark can time DuckDB's appends
+        and commits by themselves.
+        """
+        moved = checkpoint is not None and checkpoint[5] is None
         if not tables and not moved:
             return
         con = self.con

@@ -18,6 +18,7 @@ from accord.errors import Diagnostic, Span
 
 CASE_FIELDS = ("id", "status", "outcome", "opened_at", "age", "events")
 DECISION_OUTPUTS = ("decision", "rule", "reason", "proposed")
+ROLE_ORDER = {"perception": 0, "decision": 1, "action": 2}
 NEGOTIATION_OUTPUTS = {
     "alternating_offers": ("agreed", "outcome", "rounds", "utility"),
     "contract_net": ("awarded", "winner", "proposal", "bids"),
@@ -74,6 +75,9 @@ class Checker:
     # ----- helpers -------------------------------------------------------------------------------
     def error(self, code: str, message: str, span: Span, help: str | None = None) -> None:
         self.diags.append(Diagnostic(code, message, span, help))
+
+    def warning(self, code: str, message: str, span: Span, help: str | None = None) -> None:
+        self.diags.append(Diagnostic(code, message, span, help, severity="warning"))
 
     @staticmethod
     def _outputs_of(agent: m.Agent) -> set[str]:
@@ -229,6 +233,7 @@ class Checker:
             elif x.value not in reads:
                 self.error("E0207", f"{where} runs after '{x.value}' but does not read it", x.span,
                            f"add '{x.value}' to the reads of {where}")
+        self.after_order(a)
         for rule in a.rules:
             if rule.negotiate and rule.negotiate.value not in self.negotiations:
                 self.error("E0210", f"rule '{rule.name}' starts '{rule.negotiate.value}', which is not a negotiation",
@@ -244,6 +249,49 @@ class Checker:
         if a.role != "perception" and a.signals:
             self.error("E0216", f"{a.role} agent '{a.name}' has signals", a.span,
                        "signals belong to perception agents; use 'set' outputs in rules")
+
+    def after_order(self, a: m.Agent) -> None:
+        """`after` an agent of a later role waits for a decision that is never committed before this agent
+        runs on the same event (roles run perception, decision, action). The language allows it, so it is a
+        warning; it is left alone when the later agent can hold a decision that an approval event settles
+        before any agent runs on it, and this agent runs on that event."""
+        later = [x for x in a.after if x.value in self.agents
+                 and ROLE_ORDER[self.agents[x.value].role] > ROLE_ORDER[a.role]
+                 and not self._settled_before(self.agents[x.value], a)]
+        if not later:
+            return
+        never = len(later) == len(a.after)
+        for x in later:
+            other = self.agents[x.value]
+            outcome = f"'{a.name}' never runs" if never else f"this entry never lets '{a.name}' run"
+            self.warning("W0201", f"{a.role} agent '{a.name}' runs after {other.role} agent '{other.name}', "
+                         f"which runs later on each event: {outcome}", x.span,
+                         "agents run by role, perception first, then decision, then action: "
+                         f"remove '{other.name}' from the 'after' of '{a.name}', or change a role")
+
+    def _settled_before(self, held: m.Agent, waiting: m.Agent) -> bool:
+        """Can `held` commit on an approval event before `waiting` runs on it?"""
+        approval = self.p.case.approval
+        if waiting.on is not None and approval not in {t.value for t in waiting.on}:
+            return False
+        return any(r.requires_trust is not None and held.trust < r.requires_trust for r in held.rules)
+
+    def set_outputs(self, outputs: Iterable[m.Output], a: m.Agent) -> None:
+        """A `set` output may not replace what the agent records itself (its memory keys)."""
+        for o in outputs:
+            if o.name in DECISION_OUTPUTS:
+                self.error("E0218", f"agent '{a.name}' sets '{o.name}', which the agent records itself", o.span,
+                           "the agent keeps its own 'decision', 'rule', 'reason' and 'proposed', which other "
+                           "agents read: rename the output")
+
+    def raised_types(self, actions: Iterable[m.Action], where: str) -> None:
+        """Only people approve: a policy that raises its own approval event would settle its held decisions."""
+        approval = self.p.case.approval
+        for act in actions:
+            if act.kind == "raise" and act.type is not None and act.type.value == approval:
+                self.error("E0220", f"{where} raises '{approval}', the policy's approval event", act.type.span,
+                           "an approval settles held decisions and must come from a person, outside the policy: "
+                           "raise another event type")
 
     def cycles(self) -> None:
         """Within a role, an agent runs after the agents it reads: cycles cannot be ordered."""
@@ -283,9 +331,14 @@ class Checker:
             self.expression(s.expr, Scope(scope.where, scope.agent, scope.reads, scope.extra, earlier))
         for rule in list(a.rules) + ([a.otherwise] if a.otherwise else []):
             self.expression(getattr(rule, "when", None), scope, guard=True)
+            self.set_outputs(rule.set, a)
             for o in rule.set:
                 self.expression(o.expr, scope, value=True)
             self.expression(rule.reason, scope, template=True)
+            for act in rule.do:
+                if act.kind == "set":
+                    self.set_outputs(act.fields, a)
+            self.raised_types(rule.do, f"agent '{a.name}'")
             self.actions(rule.do, scope)
 
     def actions(self, actions: Iterable[m.Action], scope: Scope) -> None:
@@ -354,6 +407,13 @@ class Checker:
     def slas(self) -> None:
         for s in self.p.slas:
             scope = Scope(f"sla '{s.name}'", None, frozenset(), frozenset({"sla"}))
+            for key, actions in (("on_at_risk", s.on_at_risk), ("on_breach", s.on_breach)):
+                for act in actions:
+                    if act.kind == "set":
+                        self.error("E0219", f"sla '{s.name}' has a 'set' action in '{key}', but an sla has no "
+                                   "memory to set", act.key_span or act.span,
+                                   f"raise an event in '{key}' and 'set' the output in an agent that runs on it")
+                self.raised_types(actions, f"sla '{s.name}'")
             self.actions(list(s.on_at_risk) + list(s.on_breach), scope)
 
     def run(self) -> tuple[Checked, list[Diagnostic]]:

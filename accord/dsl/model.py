@@ -110,6 +110,7 @@ with warnings.catch_warnings():
         priority: Expr | None = None
         reason: Expr | None = None
         span: SpanT
+        key_span: SpanT | None = None  # the action's key (`set`, `raise`, ...)
 
 
 class Rule(_Model):

@@ -272,6 +272,7 @@ class _Builder:
         key, value = a.entries[0]
         kind = _key(key)
         span = node.span
+        key_span = key.span
         if kind in ("emit", "raise"):
             body = _map(value)
             return m.Action.model_construct(
@@ -282,9 +283,10 @@ class _Builder:
                 for_each=self.expr(body.get("for_each")),
                 copy=bool(self.scalar(body.get("copy"), False)) if kind == "raise" else False,
                 span=span,
+                key_span=key_span,
             )
         if kind == "set":
-            return m.Action.model_construct(kind="set", fields=self.outputs(value), span=span)
+            return m.Action.model_construct(kind="set", fields=self.outputs(value), span=span, key_span=key_span)
         if kind == "resolve":
             return m.Action.model_construct(kind="resolve", label=self.name(value), span=span)
         if kind == "escalate":

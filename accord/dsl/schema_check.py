@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -557,10 +558,18 @@ class _Mapper:
             shown = node.text if isinstance(node, YScalar) else str(value)
             help_ = f"write it as a list: {field}: [{shown}]" if isinstance(field, str) else "write it as a list"
         elif expected == "a string" and isinstance(value, (int, float)) and isinstance(node, YScalar):
-            help_ = f"quote it: {field}: \"{node.text}\"" if isinstance(field, str) else "quote it"
+            help_ = f"quote it: {field}: \"{node.text}\"" if isinstance(field, str) else f"quote it: \"{node.text}\""
         span = node.span if value is not None or key_node is None else key_node.span
-        where = f"'{field}'" if isinstance(field, str) else self.context(path)
-        return [Diagnostic("E0403", f"expected {expected} for {where}, got {_got(value)}", span, help=help_)]
+        if isinstance(field, str):
+            where = f"for '{field}'"
+        elif len(path) >= 2 and isinstance(path[-2], str):
+            # an item of a list: name the list's key and where it is (`on: [go, true]`)
+            where = f"in '{path[-2]}'"
+            if len(path) >= 3:
+                where += f" of {self.context(path[:-2])}"
+        else:
+            where = f"for {self.context(path)}"
+        return [Diagnostic("E0403", f"expected {expected} {where}, got {_got(value)}", span, help=help_)]
 
     def _pitfall(self, node: Node, key_node: YScalar | None, name: Any, value: Any) -> Diagnostic:
         """An expression field that YAML read as a list, a mapping or nothing."""
@@ -568,12 +577,13 @@ class _Mapper:
         first = src.text[node.start : node.start + 1]
         if isinstance(value, (list, dict)):
             if first in _PITFALL_STARTS:
-                line_text = src.text[node.start : src.text.find("\n", node.start) if "\n" in src.text[node.start:]
-                                     else len(src.text)].rstrip()
+                # the list or mapping YAML read, up to its matching bracket: inside `{ ... }` the rest of
+                # the line holds the next keys, which are not part of the expression
+                written = re.sub(r"\s*\n\s*", " ", src.text[node.start : node.end]).strip()
                 return Diagnostic(
                     "E0103", f"the value of '{name}' starts with '{first}', which yaml reads as "
                     f"{_PITFALL_STARTS[first]}, not as an expression", node.span,
-                    help=f"quote the expression: {name}: \"{_esc(line_text)}\"")
+                    help=f"quote the expression: {name}: \"{_esc(written)}\"")
             return Diagnostic("E0103", f"expected an expression for '{name}', got {_got(value)}", node.span,
                               help=f"write the expression on the same line as '{name}:', quoted if it "
                               "contains ': ' or starts with a special character")

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from accord.dsl.expr.errors import EvaluationError
-from accord.dsl.expr.values import INT_MAX, INT_MIN, CelType, type_name
+from accord.dsl.expr.values import INT_MAX, INT_MIN, CelMap, CelType, type_name
 
 Err = EvaluationError
 NUM = frozenset((int, float))
@@ -313,14 +313,48 @@ def _lookup(m: Mapping, key: object) -> object:
         value = m.get(key, _MISSING) if isinstance(m, dict) else (m[key] if key in m else _MISSING)
     except TypeError:
         return _MISSING
-    if value is not _MISSING and tk is bool:
-        # a bool key must not find the int entry 0 or 1 (Python's True == 1)
-        return value if any(k is key for k in m) else _MISSING
+    if value is not _MISSING and (tk is bool or (tk is int and (key == 0 or key == 1))) and type(m) is not CelMap:
+        # a bool key must not find the int entry 0 or 1, nor 0 or 1 a bool entry (Python's True == 1);
+        # a `CelMap` keeps them apart itself
+        if (type(_held_key(m, key)) is bool) != (tk is bool):
+            return _MISSING
     return value
 
 
+class _Probe:
+    """A stand-in for a key that records which key of a dict it was found equal to: a dict merges
+    `True` and `1`, and this tells which one it holds without going through every key."""
+
+    __slots__ = ("key", "held")
+
+    def __init__(self, key: object):
+        self.key = key
+        self.held: object = _MISSING
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        if other == self.key:
+            self.held = other
+            return True
+        return False
+
+
+def _held_key(m: Mapping, key: object) -> object:
+    """The key `m` holds that is equal to `key` in Python (`True` for `1`), or _MISSING."""
+    if type(m) is dict:
+        probe = _Probe(key)
+        return probe.held if probe in m else _MISSING
+    return next((k for k in m if k == key), _MISSING)
+
+
 def _key_text(key: object) -> str:
-    return key if isinstance(key, str) else repr(key)
+    if isinstance(key, str):
+        return key
+    if type(key) is bool:
+        return "true" if key else "false"
+    return repr(key)
 
 
 def select(obj: object, field: str) -> object:
@@ -417,6 +451,7 @@ _KEY_TYPES = (str, int, bool)
 
 def make_map(pairs: tuple) -> object:
     out: dict = {}
+    mixed = False
     for k, v in pairs:
         if isinstance(k, EvaluationError):
             return k
@@ -424,10 +459,29 @@ def make_map(pairs: tuple) -> object:
             return v
         if type(k) not in _KEY_TYPES:
             return err(f"'{type_name(k)}' cannot be a map key")
-        if k in out:  # also true for 1 and true, which a Python dict cannot keep apart
-            return err(f"duplicate map key '{_key_text(k)}'")
+        if k in out:
+            # also true for 1 and true, which are different keys in CEL (int and bool) but not in a dict
+            if type(k) is not bool and not any(type(x) is bool and x == k for x in out) \
+                    or type(k) is bool and any(x is k for x in out):
+                return err(f"duplicate map key '{_key_text(k)}'")
+            mixed = True
+            break
         out[k] = v
-    return out
+    if not mixed:
+        return out
+    seen: set = set()  # again from the start, with keys tagged bool or not, so errors come in the same order
+    for k, v in pairs:
+        if isinstance(k, EvaluationError):
+            return k
+        if isinstance(v, EvaluationError):
+            return v
+        if type(k) not in _KEY_TYPES:
+            return err(f"'{type_name(k)}' cannot be a map key")
+        tagged = (type(k) is bool, k)
+        if tagged in seen:
+            return err(f"duplicate map key '{_key_text(k)}'")
+        seen.add(tagged)
+    return CelMap(pairs)
 
 
 def is_null_or_error(v: object) -> bool:

@@ -46,6 +46,87 @@ class CelType:
         return self.name
 
 
+class CelMap(dict):
+    """A map with a bool key and an int key that Python finds equal (`{1: "x", true: "y"}`, where
+    `True == 1`), which a dict cannot keep apart. Only a map literal with such a pair builds one;
+    every other map is a plain dict.
+
+    Read through its methods (`m[k]`, `k in m`, `get`, iteration, `items`, `len`), it is the CEL map,
+    with bool and int keys apart. As a plain dict, which is what C code such as orjson reads, it holds
+    the map's JSON form (keys as text: `{"1": "x", "true": "y"}`), the form every map is written in
+    when it leaves an expression. It is immutable, as every CEL value is."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, pairs: object = ()) -> None:
+        items = list(pairs.items()) if isinstance(pairs, Mapping) else list(pairs)
+        self._entries = {(type(k) is bool, k): v for k, v in items}
+        super().__init__((_key_text(k), v) for (_, k), v in self._entries.items())
+
+    @staticmethod
+    def needed(keys: object) -> bool:
+        """Do these (distinct CEL) keys hold a bool and an int that a dict would merge?"""
+        bools = {k for k in keys if type(k) is bool}
+        return bool(bools) and any(type(k) is int and k in bools for k in keys)
+
+    def __getitem__(self, key: object) -> object:
+        return self._entries[(type(key) is bool, key)]
+
+    def get(self, key: object, default: object = None) -> object:
+        try:
+            return self._entries.get((type(key) is bool, key), default)
+        except TypeError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            return (type(key) is bool, key) in self._entries
+        except TypeError:
+            return False
+
+    def __iter__(self):
+        return (k for _, k in self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def keys(self):  # type: ignore[override]
+        return [k for _, k in self._entries]
+
+    def values(self):  # type: ignore[override]
+        return list(self._entries.values())
+
+    def items(self):  # type: ignore[override]
+        return [(k, v) for (_, k), v in self._entries.items()]
+
+    def __eq__(self, other: object) -> bool:
+        # (CEL's equality is `runtime.eq`; this is Python's, for tests and host code.) Any other mapping
+        # holds at most one of `1` and `True`, so it never has the same entries.
+        if isinstance(other, CelMap):
+            return self._entries == other._entries
+        return False if isinstance(other, Mapping) else NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "CelMap({" + ", ".join(f"{k!r}: {v!r}" for k, v in self.items()) + "})"
+
+    def copy(self) -> CelMap:
+        return CelMap(self.items())
+
+    def __reduce__(self):
+        return (CelMap, (self.items(),))
+
+    def _immutable(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("a map value is immutable")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = __ior__ = _immutable  # type: ignore
+
+
 TYPE_NAMES = ("null_type", "bool", "int", "double", "string", "bytes", "list", "map",
               "timestamp", "duration", "type")
 #: the builtin type identifiers, always in scope (a macro variable may shadow one)
@@ -54,7 +135,7 @@ TYPES: dict[str, CelType] = {name: CelType(name) for name in TYPE_NAMES}
 _TYPE_OF = {
     type(None): "null_type", bool: "bool", int: "int", float: "double", str: "string",
     bytes: "bytes", list: "list", tuple: "list", dict: "map", datetime: "timestamp",
-    timedelta: "duration", CelType: "type",
+    timedelta: "duration", CelType: "type", CelMap: "map",
 }
 
 
@@ -291,6 +372,8 @@ def from_plain(value: object, tz: tzinfo | None = None) -> object:
         return value
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=tz or timezone.utc)
+    if type(value) is CelMap:
+        return CelMap((k, from_plain(v, tz)) for k, v in value.items())
     if isinstance(value, Mapping):
         return {k: from_plain(v, tz) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

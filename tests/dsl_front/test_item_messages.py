@@ -1,0 +1,69 @@
+"""Table-driven wording of two structure messages: a non-string item of a list of names says which
+list it is in (`on: [go, true]`), and the E0103 help for a value YAML read as a list or mapping
+quotes that value only, up to its matching bracket, not the keys after it in a flow mapping."""
+
+from __future__ import annotations
+
+import pytest
+
+from accord.dsl.model import read_policy
+
+HEAD = """accord: 1
+policy: t
+version: "1"
+owner: ops
+case: { key: event.k, closes_on: [done] }
+agents:
+"""
+
+ITEMS = [
+    ("on: [go, True]", "  a:\n    role: action\n    on: [go, True]\n    rules: [ { when: true, do: [ { resolve: x } ] } ]\n",
+     [("E0403", 9, 14, "expected a string in 'on' of agent 'a', got a boolean", 'quote it: "True"')]),
+    ("on: [true] in block style", "  a:\n    role: action\n    on:\n      - true\n    rules: [ { when: true, do: [ { resolve: x } ] } ]\n",
+     [("E0403", 10, 9, "expected a string in 'on' of agent 'a', got a boolean", 'quote it: "true"')]),
+    ("on: [go, 12]", "  a:\n    role: action\n    on: [go, 12]\n    rules: [ { when: true, do: [ { resolve: x } ] } ]\n",
+     [("E0403", 9, 14, "expected a string in 'on' of agent 'a', got an integer", 'quote it: "12"')]),
+    ("reads: [false]", "  a:\n    role: action\n    reads: [false]\n    rules: [ { when: true, do: [ { resolve: x } ] } ]\n",
+     [("E0403", 9, 13, "expected a string in 'reads' of agent 'a', got a boolean", 'quote it: "false"')]),
+    ("on: true names 'on' already", "  a:\n    role: action\n    on: true\n    rules: [ { when: true, do: [ { resolve: x } ] } ]\n",
+     [("E0403", 9, 9, "expected a list of event types for 'on', got a boolean", None)]),
+    ("on: [yes] is a string in yaml 1.2", "  a:\n    role: action\n    on: [yes]\n    rules: [ { when: true, do: [ { resolve: x } ] } ]\n",
+     []),
+]
+
+FLOW = [
+    ("list before other keys", "emit: { type: x, lst: [\"1\", event.k], mp: '{}', s: '\"\"' }",
+     "lst", 'quote the expression: lst: "[\\"1\\", event.k]"'),
+    ("mapping before other keys", "emit: { type: x, mp: { a: event.k }, n: 1 }",
+     "mp", 'quote the expression: mp: "{ a: event.k }"'),
+    ("nested brackets", "emit: { type: x, m: {a: [1, [2]], b: {c: 3}}, z: 1 }",
+     "m", 'quote the expression: m: "{a: [1, [2]], b: {c: 3}}"'),
+    ("last key of the mapping", "emit: { type: x, lst: [1, 2] }",
+     "lst", 'quote the expression: lst: "[1, 2]"'),
+]
+
+
+def read(tmp_path, agents: str):
+    path = tmp_path / "p.yaml"
+    path.write_text(HEAD + agents, encoding="utf-8")
+    _, diags = read_policy(path)
+    return diags
+
+
+@pytest.mark.parametrize(("agents", "expected"), [c[1:] for c in ITEMS], ids=[c[0] for c in ITEMS])
+def test_item_of_a_list_names_the_list(tmp_path, agents, expected):
+    diags = read(tmp_path, agents)
+    assert [(d.code, d.span.line, d.span.column, d.message, d.help) for d in diags] == expected
+
+
+@pytest.mark.parametrize(("action", "key", "help"), [c[1:] for c in FLOW], ids=[c[0] for c in FLOW])
+def test_flow_value_help_quotes_that_value_only(tmp_path, action, key, help):
+    agents = f"  a:\n    role: action\n    rules:\n      - when: true\n        do: [ {{ {action} }} ]\n"
+    diags = [d for d in read(tmp_path, agents) if d.code == "E0103"]
+    assert [(d.message.split("'")[1], d.help) for d in diags] == [(key, help)]
+
+
+def test_block_value_help_leaves_out_a_comment(tmp_path):
+    agents = "  a:\n    role: decision\n    rules:\n      - when: [a, b]   # both\n        decide: go\n"
+    (d,) = read(tmp_path, agents)
+    assert (d.code, d.help) == ("E0103", 'quote the expression: when: "[a, b]"')

@@ -14,6 +14,8 @@ from typing import Any
 
 from accord.dsl import expr as ex
 from accord.dsl import model as m
+from accord.dsl.expr import ast as ex_ast
+from accord.dsl.expr.functions import compile_pattern
 from accord.errors import Diagnostic, Span
 
 CASE_FIELDS = ("id", "status", "outcome", "opened_at", "age", "events")
@@ -121,10 +123,29 @@ class Checker:
                     article = "an" if kind[0] in "aeiou" else "a"
                     self.error("E0304", f"'{e.text}' is {article} {kind} literal, not a condition", e.span,
                                "a guard must be true or false: write a comparison such as 'event.qty > 0'")
+            self.literal_patterns(node, base, e)
             for ref in ex.references(node):
                 refs.append(ref)
                 self.reference(ref, base, e, scope, bare_word_hint=value)
         self.out.refs[e.span] = refs
+
+    def literal_patterns(self, node: Any, base: int, e: m.Expr) -> None:
+        """A `matches` whose pattern is a string literal: an invalid one would err at every evaluation."""
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            stack.extend(ex_ast.children(n))
+            if not (isinstance(n, ex_ast.Call) and n.function == "matches"):
+                continue
+            args = n.args if n.target is None else (n.target, *n.args)
+            if len(args) != 2:
+                continue
+            pattern = args[1]
+            if isinstance(pattern, ex_ast.Literal) and pattern.kind == "string":
+                compiled = compile_pattern(pattern.value)
+                if isinstance(compiled, ex.EvaluationError):
+                    self.error("E0307", compiled.message, e.span_at(base + pattern.start),
+                               'patterns use RE2 syntax: escape a character meant literally, e.g. r"\\("')
 
     def reference(self, ref: Any, base: int, e: m.Expr, scope: Scope, *, bare_word_hint: bool) -> None:
         at = e.span_at(base + ref.start)

@@ -49,6 +49,7 @@ CASES = [
     ("e0303_arity.yaml", "E0303", 11, 18),
     ("e0304_literal_guard.yaml", "E0304", 11, 17),
     ("e0306_template.yaml", "E0306", 13, 22),
+    ("e0307_invalid_pattern.yaml", "E0307", 11, 34),
     ("e0501_missing_file.yaml", "E0501", 8, 12),
     ("e0505_missing_key_column.yaml", "E0505", 8, 12),
     # a warning: the policy still loads
@@ -79,6 +80,36 @@ def test_rendered(name, snapshot):
 
 def test_every_fixture_is_in_the_table():
     assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(c[0] for c in CASES)
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ('event.s.matches("(")', "invalid regular expression '(': missing )"),
+    ('matches(event.s, "[z-a]")', "invalid regular expression '[z-a]': invalid character class range at 'z-a'"),
+    ('event.s.matches("a**") || true', "invalid regular expression 'a**': bad repetition operator at '**'"),
+    ('[1].exists(x, event.s.matches(r"x{1001}"))', "invalid regular expression 'x{1001}': invalid repetition size"),
+    ('event.s.matches("^a.c$")', None),
+    ('event.s.matches(event.p + "(")', None),  # not a literal: an error value when it runs
+])
+def test_literal_pattern_is_checked(tmp_path, expression, message):
+    policy = tmp_path / "p.yaml"
+    policy.write_text(f"""accord: 1
+policy: t
+version: "1"
+owner: ops
+case: {{ key: event.k }}
+agents:
+  a:
+    role: decision
+    rules:
+      - when: '{expression}'
+        decide: go
+""")
+    _, diags = check_file(policy)
+    if message is None:
+        assert diags == []
+    else:
+        (d,) = diags
+        assert d.code == "E0307" and d.message.startswith(message) and "b'" not in d.message
 
 
 def test_all_problems_in_one_pass(tmp_path):

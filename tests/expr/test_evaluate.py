@@ -223,7 +223,7 @@ def test_true_or_error_is_true():
 
 @pytest.mark.parametrize(("source", "expected"), [
     ('timestamp("2026-01-01T10:00:00")', datetime(2026, 1, 1, 15, 0, tzinfo=UTC)),
-    ('timestamp("2026-01-01 10:00")', datetime(2026, 1, 1, 15, 0, tzinfo=UTC)),
+    ('timestamp("2026-01-01 10:00:00")', datetime(2026, 1, 1, 15, 0, tzinfo=UTC)),
     ('timestamp("2026-01-01T10:00:00Z")', datetime(2026, 1, 1, 10, 0, tzinfo=UTC)),
     ("now.getHours()", 7),
     ('now.getHours("UTC")', 12),
@@ -233,6 +233,61 @@ def test_policy_timezone(source, expected):
     assert got == expected
     if isinstance(got, datetime):
         assert got.tzinfo is not None
+
+
+NEW_YORK = "America/New_York"
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # a time without an offset keeps the offset its zone has at that instant: arithmetic is elapsed time
+    ('timestamp("2026-03-08T01:30:00") + duration("1h")', datetime(2026, 3, 8, 7, 30, tzinfo=UTC)),
+    ('timestamp("2026-03-08T03:30:00") - timestamp("2026-03-08T01:30:00")', timedelta(hours=1)),
+    ('timestamp("2026-11-01T00:30:00") + duration("2h")', datetime(2026, 11, 1, 6, 30, tzinfo=UTC)),
+    ('timestamp("2026-03-08T01:30:00") + duration("1h") == timestamp("2026-03-08T03:30:00")', True),
+    ('string(timestamp("2026-03-08T01:30:00") + duration("1h"))', "2026-03-08T02:30:00-05:00"),
+    ('timestamp("2026-07-01T12:00:00").getHours()', 12),
+    ('timestamp("2026-07-01T12:00:00Z").getHours()', 8),
+])
+def test_named_zone_is_elapsed_time(source, expected):
+    from zoneinfo import ZoneInfo
+
+    got = evaluate(source, VARS, timezone=ZoneInfo(NEW_YORK))
+    assert got == expected and type(got) is type(expected)
+    if isinstance(got, datetime):
+        assert type(got.tzinfo) is timezone  # a fixed offset, never the named zone
+
+
+@pytest.mark.parametrize(("text", "ok"), [
+    ("2026-01-01T10:00:00Z", True), ("2026-01-01t10:00:00z", True), ("2026-01-01 10:00:00+05:30", True),
+    ("2026-01-01T10:00:00.123456789-08:00", True), ("2026-01-01T10:00:00", True),
+    ("2026-01-01T10:00Z", False), ("2026-01-01T10:00", False), ("2026-01-01T10:00:00+0530", False),
+    ("2026-01-01T10:00:00+05", False), ("2026-01-01", False), ("2026-01-01T10:00:00+24:00", False),
+    ("2026-01-01T10:00:00+05:60", False), ("20260101T100000Z", False), ("2026-01-01T10:00:00.Z", False),
+])
+def test_timestamp_is_strict_rfc3339(text, ok):
+    from zoneinfo import ZoneInfo
+
+    if ok:
+        assert isinstance(evaluate(f'timestamp("{text}")', timezone=ZoneInfo(NEW_YORK)), datetime)
+    else:
+        with pytest.raises(EvaluationError, match="invalid timestamp"):
+            evaluate(f'timestamp("{text}")', timezone=ZoneInfo(NEW_YORK))
+
+
+@pytest.mark.parametrize(("pattern", "message"), [
+    ("(", "invalid regular expression '(': missing )"),
+    ("a**", "invalid regular expression 'a**': bad repetition operator at '**'"),
+    ("[z-a]", "invalid regular expression '[z-a]': invalid character class range at 'z-a'"),
+    ("x{1001}", "invalid regular expression 'x{1001}': invalid repetition size at '{1001}'"),
+])
+@pytest.mark.parametrize("form", ["literal", "variable"])
+def test_invalid_pattern_message_is_clean_and_quiet(capfd, pattern, message, form):
+    source = f'"abc".matches(r"{pattern}")' if form == "literal" else '"abc".matches(p)'
+    for _ in range(2):
+        with pytest.raises(EvaluationError) as info:
+            evaluate(source, {"p": pattern})
+        assert info.value.message == message
+    assert capfd.readouterr().err == ""  # re2 logs nothing to stderr
 
 
 def test_returns_plain_python_values():

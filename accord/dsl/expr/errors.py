@@ -27,6 +27,8 @@ E_NON_BOOL_GUARD = "E0304"
 E_LIMIT = "E0305"
 #: a malformed `${...}` in a template
 E_TEMPLATE = "E0306"
+#: reserved for the policy checker: a `matches` pattern literal that is not a valid RE2 pattern
+E_PATTERN = "E0307"
 
 
 class EvaluationError(AccordError):

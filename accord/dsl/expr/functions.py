@@ -224,14 +224,37 @@ def f_ends_with(s, t):
     return no_overload("endsWith", s, t)
 
 
+_RE2_OPTIONS: list = []  # the one `re2.Options`, made on first use
+
+
+def pattern_error(exc: BaseException) -> str:
+    """re2's reason as text: the binding raises with the C++ message as bytes (`b'missing ): ('`)."""
+    reason = exc.args[0] if len(exc.args) == 1 else str(exc)
+    if isinstance(reason, bytes):
+        reason = reason.decode("utf-8", "replace")
+    return str(reason)
+
+
+def pattern_message(pattern: str, exc: BaseException) -> str:
+    """`invalid regular expression '(': missing )`; re2's fragment is named when it is not the whole pattern."""
+    reason, sep, fragment = pattern_error(exc).partition(": ")
+    if sep and fragment != pattern:
+        reason = f"{reason} at '{fragment}'"
+    return f"invalid regular expression '{pattern}': {reason}"
+
+
 def compile_pattern(pattern: str):
     """A compiled RE2 pattern, or the error value for a bad one."""
     import re2  # on first use: a policy without `matches` never loads the binding
 
+    if not _RE2_OPTIONS:
+        options = re2.Options()
+        options.log_errors = False  # else RE2 (through absl) writes each bad pattern to stderr, at every evaluation
+        _RE2_OPTIONS.append(options)
     try:
-        return re2.compile(pattern)
+        return re2.compile(pattern, _RE2_OPTIONS[0])
     except Exception as e:  # re2.error, and anything the binding may raise for odd input
-        return err(f"invalid regular expression '{pattern}': {e}")
+        return err(pattern_message(pattern, e))
 
 
 def f_matches_compiled(s, rx):

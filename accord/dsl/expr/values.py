@@ -227,13 +227,17 @@ def duration_seconds_text(value: timedelta) -> str:
 # --- timestamps ------------------------------------------------------------
 
 _TIMESTAMP = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
-    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))?"
 )
+_FIXED_ZONES: dict[timedelta, timezone] = {}
 
 
 def parse_timestamp(text: str, tz: tzinfo | None) -> datetime:
-    """RFC 3339; without an offset the time is read in `tz`, and is an error without one.
+    """Strict RFC 3339 (`date T time` with seconds, a fraction and `Z` or `±hh:mm` optional; `t`, `z` and a
+    space for `T` are accepted), as the engine reads event times (decision 34). Without an offset the time is
+    read in `tz` (an error without one) and kept with the fixed offset that zone has at that instant: Python
+    adds and subtracts datetimes of one named zone on the wall clock, wrong by an hour across a DST change.
 
     Raises ValueError with an analyst-facing message."""
     m = _TIMESTAMP.fullmatch(text.strip())
@@ -244,21 +248,30 @@ def parse_timestamp(text: str, tz: tzinfo | None) -> datetime:
     if zulu:
         zone: tzinfo | None = timezone.utc
     elif sign:
-        offset = timedelta(hours=int(oh), minutes=int(om))
-        if offset >= timedelta(hours=24):
+        if int(oh) > 23 or int(om) > 59:
             raise ValueError(f"invalid timestamp '{text}'")
+        offset = timedelta(hours=int(oh), minutes=int(om))
         zone = timezone(-offset if sign == "-" else offset)
     else:
         if tz is None:
             raise ValueError(f"timestamp '{text}' has no offset and the policy sets no timezone")
         zone = None
     try:
-        value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro)
+        value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro)
     except ValueError:
         raise ValueError(f"invalid timestamp '{text}'") from None
-    if zone is None:
-        return value.replace(tzinfo=tz)
-    return value.replace(tzinfo=zone)
+    if zone is not None:
+        return value.replace(tzinfo=zone)
+    value = value.replace(tzinfo=tz)
+    if type(tz) is timezone:
+        return value
+    offset = value.utcoffset()
+    fixed = _FIXED_ZONES.get(offset)
+    if fixed is None:
+        fixed = timezone(offset)
+        if len(_FIXED_ZONES) < 4096:
+            _FIXED_ZONES[offset] = fixed
+    return value.astimezone(fixed)
 
 
 def format_timestamp(value: datetime) -> str:

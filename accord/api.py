@@ -10,7 +10,7 @@ import orjson
 
 from accord.dsl.plan import Plan
 from accord.engine.runner import RunResult, execute
-from accord.engine.sources import EventSource, RawEvent, open_source
+from accord.engine.sources import EventSource, RawEvent, _kind, _lower_first, open_source
 
 
 class IterableSource(EventSource):
@@ -33,10 +33,15 @@ class IterableSource(EventSource):
                     yield RawEvent(position, ref, text, None, f"not json: {exc}")
                     continue
             else:
-                data = item
-                text = orjson.dumps(item, default=str).decode()
+                # through JSON and back, so the engine sees what a file holding this event would give it
+                try:
+                    text = orjson.dumps(item, default=str).decode()
+                except orjson.JSONEncodeError as exc:
+                    yield RawEvent(position, ref, repr(item)[:10_000], None, f"not json: {_lower_first(str(exc))}")
+                    continue
+                data = orjson.loads(text)
             if not isinstance(data, dict):
-                yield RawEvent(position, ref, text, None, f"not an object: got {type(data).__name__}")
+                yield RawEvent(position, ref, text, None, f"not an object: got {_kind(data)}")
             else:
                 yield RawEvent(position, ref, text, data)
 

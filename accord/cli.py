@@ -262,7 +262,8 @@ def query(
     from accord.engine.log_query import format_rows, run_query
 
     columns, rows = run_query(db, sql)
-    typer.echo(format_rows(columns, rows, format.value))
+    text = format_rows(columns, rows, format.value)
+    typer.echo(text, nl=not text.endswith("\n"))  # csv ends its last row with a newline already
 
 
 @command()

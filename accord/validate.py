@@ -32,7 +32,7 @@ def run_validate(files: list[Path], fmt: str = "text", out=None, err=None) -> in
             missing = True
         all_diags += diags
         if policy is not None and not any(d.severity == "error" for d in diags):
-            summaries.append(f"ok: {f} (policy '{policy.policy}' {policy.version}, {len(policy.agents)} agents)")
+            summaries.append(f"ok: {f} (policy '{policy.policy}' {policy.version}, {len(policy.agents)} agent{'' if len(policy.agents) == 1 else 's'})")
     errors = [d for d in all_diags if d.severity == "error"]
     if fmt == "json":
         out.write(_json([d.to_json() for d in all_diags]) + "\n")

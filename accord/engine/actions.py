@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from orjson import dumps as _dumps
 
 from accord.dsl.expr import EvaluationError
+from accord.dsl.expr.values import type_name
 from accord.dsl.plan import Action
 from accord.engine.context import EventCtx
 from accord.engine.records import _OPTS as _JOPTS
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from accord.engine.core import Engine
 
 MAX_RAISE_DEPTH = 16
+#: Internal events one input record (or SLA timer) may lead to in all: the depth limit alone lets a `for_each`
+#: raise fan out to millions. Past it a `raise` fails like any action (logged, case escalated).
+MAX_RAISED_EVENTS = 1000
 
 
 def _items(action: Action, scope: dict) -> list[tuple[Any, Any]]:
@@ -30,7 +34,7 @@ def _items(action: Action, scope: dict) -> list[tuple[Any, Any]]:
     if isinstance(values, dict):
         values = list(values)
     if not isinstance(values, list):
-        raise EvaluationError(f"for_each needs a list, got {type(values).__name__}")
+        raise EvaluationError(f"for_each needs a list, got {type_name(values)}")
     return [(v, i) for i, v in enumerate(values)]
 
 
@@ -97,14 +101,21 @@ def _step(action: Action) -> Step:
             records = _fields(action, ctx.scope)
             if ctx.depth + 1 > MAX_RAISE_DEPTH:
                 raise EvaluationError(f"raise of '{action.type}' is more than {MAX_RAISE_DEPTH} deep")
+            total = eng.raised_events + len(records)
+            if total > MAX_RAISED_EVENTS:
+                raise EvaluationError(f"raise of '{action.type}' makes more than {MAX_RAISED_EVENTS} internal "
+                                      f"events from one input event")
+            eng.raised_events = total
             for record in records:
                 base = dict(ctx.event) if action.copy else {}
                 base.pop("id", None)
                 base.update(record)
                 ctx.raised.append(base)
                 if eng.logging and agent is not None:
-                    eng.rows.interactions.append((eng.run_id, ctx.case.id, ctx.event_id, decision_id, agent,
-                                                  action.type, "raise"))
+                    # an edge to each agent the raised event may run (by `on` and `after`; `when` is not known yet)
+                    rows = eng.rows.interactions
+                    for target in eng.raise_targets(action.type):
+                        rows.append((eng.run_id, ctx.case.id, ctx.event_id, decision_id, agent, target, "raise"))
             return False
         return raise_
     if kind == "set":

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from accord.dsl.expr import EvaluationError
+from accord.dsl.expr.values import type_name
 from accord.dsl.plan import Agent, Rule
 from accord.engine.actions import render, run_actions
 from accord.engine.context import EventCtx
@@ -62,7 +63,7 @@ def _guard(expr, scope: dict) -> bool:
         return True
     if value is False:
         return False
-    raise EvaluationError(f"condition is a {type(value).__name__}, not a bool")
+    raise EvaluationError(f"condition is a {type_name(value)}, not a bool")
 
 
 def _check_constraints(eng: Engine, agent: Agent, fired: Fired, run: Run, scope: dict) -> bool:
@@ -75,7 +76,10 @@ def _checks(constraints, rule_name: str, scope: dict, checks: list[dict], escala
     for c in constraints:
         error = None
         try:
-            ok = c.check.fn(scope) is True
+            value = c.check.fn(scope)
+            ok = value is True
+            if not ok and value is not False:
+                error = f"check is a {type_name(value)}, not a bool"
         except EvaluationError as err:
             ok, error = False, err.message
         message = None
@@ -103,6 +107,16 @@ def _blocked_by(checks: list[dict], rule_name: str) -> list[str]:
             and c["on_violation"] == "block"]
 
 
+def _blocked(checks: list[dict], rule_name: str, errors: list[str], mark: int) -> dict:
+    """The trace entry of a rule a constraint rejected. Errors of its outputs since `mark` move into it:
+    a rejected rule's outputs are never committed, so they must not make the decision an error."""
+    entry = {"rule": rule_name, "result": "blocked", "by": _blocked_by(checks, rule_name)}
+    if len(errors) > mark:
+        entry["errors"] = errors[mark:]
+        del errors[mark:]
+    return entry
+
+
 def negotiation_failed(name: str, err: EvaluationError) -> str:
     """The error of a rule whose negotiation could not run (an expression of it failed, or its setup was refused).
 
@@ -118,11 +132,13 @@ def _fire(eng: Engine, ctx: EventCtx, agent: Agent, rule: Rule, run: Run, decisi
     scope = ctx.scope
     previous = scope.get(agent.name)
     neg_saved = None
+    neg_escalations: list[str] = []
     if rule.negotiate:
         neg = eng.plan.negotiations[rule.negotiate]
         neg_saved = (rule.negotiate, scope.get(rule.negotiate))
         try:
-            outputs, run.negotiation_id = run_negotiation(eng, ctx, neg, agent.name, decision_id)
+            outputs, run.negotiation_id = run_negotiation(eng, ctx, neg, agent.name, decision_id, run.checks,
+                                                          neg_escalations)
         except EvaluationError as err:
             message = negotiation_failed(rule.negotiate, err)
             run.trace.append({"rule": rule.name, "result": "error", "error": message})
@@ -133,6 +149,7 @@ def _fire(eng: Engine, ctx: EventCtx, agent: Agent, rule: Rule, run: Run, decisi
         scope[rule.negotiate] = outputs
     tentative: dict[str, Any] = {"decision": rule.decide, "rule": rule.name}
     scope[agent.name] = tentative
+    mark = len(run.errors)
     for out in rule.outputs:
         try:
             tentative[out.name] = out.value.fn(scope)
@@ -147,11 +164,12 @@ def _fire(eng: Engine, ctx: EventCtx, agent: Agent, rule: Rule, run: Run, decisi
     if reason is not None:
         tentative["reason"] = reason
     fired = Fired(rule, tentative, reason)
+    fired.escalations.extend(neg_escalations)
     if constrained and not _check_constraints(eng, agent, fired, run, scope):
         scope[agent.name] = previous
         if neg_saved:
             scope[neg_saved[0]] = neg_saved[1]
-        run.trace.append({"rule": rule.name, "result": "blocked", "by": _blocked_by(run.checks, rule.name)})
+        run.trace.append(_blocked(run.checks, rule.name, run.errors, mark))
         return None
     scope[agent.name] = previous
     if neg_saved:
@@ -251,14 +269,20 @@ def _stop(eng: Engine, ctx: EventCtx, agent: Agent, decision_id: str, stopped: s
 
 
 def _hold(eng: Engine, ctx: EventCtx, agent: Agent, decision_id: str, gate: list[Rule], rule_name: str,
-          rule_names: list[str], outcome, outputs: dict, reason) -> None:
-    """The autonomy gate holds a decision until an approval event settles it."""
+          rule_names: list[str], outcome, outputs: dict, reason, escalations=()) -> dict:
+    """The autonomy gate holds a decision until an approval event settles it; returns the gate's trace entry.
+
+    The case is escalated with reason `trust` (spec section 3); the trace entry says which rule needed
+    how much. `escalate` constraints the held rule violated escalate the case now too: they describe
+    the decision a person is asked to approve.
+    """
     need = max(r.requires_trust for r in gate)
     ctx.case.held[agent.name] = Held(decision_id, rule_name, rule_names, outcome, outputs, reason)
     eng.commit(ctx, agent.name, {"decision": "held", "proposed": outcome}, committed=False)
-    eng.escalate(ctx, agent.name, decision_id, None, None,
-                 f"trust: agent '{agent.name}' has trust {agent.trust:g}, rule '{gate[0].name}' requires {need:g}",
-                 "trust")
+    eng.escalate(ctx, agent.name, decision_id, None, None, "trust", "trust")
+    for message in escalations:
+        eng.escalate(ctx, agent.name, decision_id, None, None, message, "constraint")
+    return {"gate": "held", "rule": gate[0].name, "trust": agent.trust, "requires_trust": need}
 
 
 def run_agent(eng: Engine, ctx: EventCtx, agent: Agent) -> None:
@@ -289,8 +313,12 @@ def run_agent(eng: Engine, ctx: EventCtx, agent: Agent) -> None:
     escalations = [m for f in fired for m in f.escalations]
     if not fired:
         eng.commit(ctx, agent.name, {"decision": None})
+        # an error that let no rule fire (`unique` with several matches) escalates as `otherwise` would
+        escalated = bool(run.errors) and agent.on_error == "escalate"
+        if escalated:
+            eng.escalate(ctx, agent.name, decision_id, None, None, "; ".join(run.errors), "error")
         eng.record(ctx, agent, decision_id, rule=None, outcome=None, reason=None, outputs={"decision": None},
-                   trace=run.trace, checks=run.checks, escalated=False, held=False, approved_by=None,
+                   trace=run.trace, checks=run.checks, escalated=escalated, held=False, approved_by=None,
                    error="; ".join(run.errors) or None, negotiation_id=run.negotiation_id,
                    inputs=inputs_scope_ready)
         return
@@ -312,7 +340,8 @@ def run_agent(eng: Engine, ctx: EventCtx, agent: Agent) -> None:
         outputs, reason, rule_name, outcome = fired[0].outputs, fired[0].reason, fired[0].rule.name, fired[0].rule.decide
     gate = [f.rule for f in fired if f.rule.requires_trust is not None and agent.trust < f.rule.requires_trust]
     if gate:
-        _hold(eng, ctx, agent, decision_id, gate, rule_name, [f.rule.name for f in fired], outcome, outputs, reason)
+        run.trace.append(_hold(eng, ctx, agent, decision_id, gate, rule_name, [f.rule.name for f in fired],
+                               outcome, outputs, reason, escalations))
         eng.record(ctx, agent, decision_id, rule=rule_name, outcome=outcome, reason=reason, outputs=outputs,
                    trace=run.trace, checks=run.checks, escalated=True, held=True, approved_by=None,
                    error="; ".join(run.errors) or None, negotiation_id=run.negotiation_id, inputs=inputs_scope_ready)
@@ -341,13 +370,14 @@ def apply_decision(eng: Engine, ctx: EventCtx, agent: Agent, decision_id: str, o
     return escalated
 
 
-def settle_approval(eng: Engine, ctx: EventCtx) -> None:
-    """An approval event commits or rejects a held decision before any agent runs on it."""
+def settle_approval(eng: Engine, ctx: EventCtx) -> str | None:
+    """An approval event commits or rejects a held decision before any agent runs on it; returns the agent
+    it settled (None: nothing held for it), which does not run again on the approval event."""
     event = ctx.event
     name = event.get("agent")
     held = ctx.case.held.pop(name, None) if isinstance(name, str) else None
     if held is None:
-        return
+        return None
     agent = eng.plan.agent(name)
     decision_id = eng.new_decision_id(ctx, name)
     approved = event.get("approved") is True
@@ -369,3 +399,4 @@ def settle_approval(eng: Engine, ctx: EventCtx) -> None:
         eng.record(ctx, agent, decision_id, rule=held.rule, outcome="rejected", reason=None, outputs=outputs,
                    trace=trace, checks=[], escalated=False, held=False, approved_by=None, error=None,
                    negotiation_id=None)
+    return name

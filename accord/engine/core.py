@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import re
 from hashlib import blake2b as _blake2b
 from typing import Any
 
 from orjson import dumps as _dumps
 
 from accord.dsl.expr import EvaluationError
+from accord.dsl.expr.values import type_name
 from accord.dsl.plan import Agent, Plan
 from accord.engine import agents as agent_runs
 from accord.engine.actions import run_actions
@@ -38,7 +40,14 @@ _ZERO = dt.timedelta(0)
 _ZONES: dict[dt.timedelta, dt.timezone] = {}
 _DIGITS = frozenset("0123456789")
 _fromisoformat = dt.datetime.fromisoformat
+#: date T time with seconds, optional fraction, then `Z` or `±hh:mm` (no offset: the policy's timezone)
+_rfc3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d)?").fullmatch
 _combine = dt.datetime.combine
+
+
+def _kind(value: Any) -> str:
+    """A value's type as the policy's language names it, for dead-event reasons."""
+    return "null" if value is None else type_name(value)
 
 
 def parse_time(value: Any, tz: dt.tzinfo | None) -> dt.datetime:
@@ -50,6 +59,8 @@ def parse_time(value: Any, tz: dt.tzinfo | None) -> dt.datetime:
             if text.endswith(("Z", "z")):
                 text = text[:-1] + "+00:00"
         try:
+            if _rfc3339(text) is None:  # `fromisoformat` also takes dates, week dates, hours without minutes...
+                raise ValueError
             t = _fromisoformat(text)
         except ValueError:
             raise ValueError(f"'time' is not an RFC 3339 timestamp: '{value}'") from None
@@ -65,11 +76,21 @@ def parse_time(value: Any, tz: dt.tzinfo | None) -> dt.datetime:
     elif isinstance(value, dt.datetime):
         t = value
     else:
-        raise ValueError(f"'time' must be a string, got {type(value).__name__}")
+        raise ValueError(f"'time' must be a string, got {_kind(value)}")
     if t.tzinfo is None:
         if tz is None:
             raise ValueError(f"'time' '{value}' has no offset and the policy sets no timezone")
         t = _combine(t, t.time(), tz)  # `t.replace(tzinfo=tz)` (fold included), in a fifth of the time
+        if type(tz) is not dt.timezone:
+            # a named zone: keep the offset it gives this instant, not the zone. Python adds and subtracts
+            # datetimes of one tzinfo on the wall clock, so a 2h SLA across a DST change would be 1h or 3h
+            offset = t.utcoffset()
+            fixed = _ZONES.get(offset)
+            if fixed is None:
+                fixed = dt.timezone(offset)
+                if len(_ZONES) < 4096:
+                    _ZONES[offset] = fixed
+            t = t.astimezone(fixed)
     return t
 
 
@@ -138,6 +159,11 @@ class Engine:
         self.plan = plan
         self.run_id = run_id
         self.state = state or State()
+        # decisions and negotiations taken since the current input record began, its raised events and the
+        # SLA timers it fired included: `position`, so that `ORDER BY seq, position` is the order they ran in
+        self._position = 0
+        self._raise_targets: dict[str, tuple[str, ...]] = {}
+        self.raised_events = 0  # internal events raised since the current input record (or timer) began
         self.rows = Rows()
         self._consts = dict(plan.constants)
         self._sla_by_name = {s.name: s for s in plan.slas}
@@ -181,19 +207,34 @@ class Engine:
         commit on it (an approval also commits the held agent, so nothing is left out for that type).
         """
         approval = etype == self._approval_type
-        steps = []
-        may_commit: set[str] = set()
-        for agent in self._agents_for(etype):
-            after = frozenset(agent.after) if agent.after else None
-            if after is not None and not approval and after.isdisjoint(may_commit):
-                continue
-            steps.append((self._runners[agent.name], after))
-            may_commit.add(agent.name)
+        steps = tuple((self._runners[agent.name], frozenset(agent.after) if agent.after else None)
+                      for agent in self._activatable(etype))
         entry = (approval, self._sla_starts.get(etype, ()), etype in self._stop_types, etype in self._closes_on,
-                 tuple(steps))
+                 steps)
         if len(self._type_plans) < _TYPE_PLANS_MAX:
             self._type_plans[etype] = entry
         return entry
+
+    def _activatable(self, etype: str) -> list[Agent]:
+        """The agents an event of this type may run, in order (see `_type_plan`)."""
+        approval = etype == self._approval_type
+        agents = []
+        may_commit: set[str] = set()
+        for agent in self._agents_for(etype):
+            if agent.after and not approval and may_commit.isdisjoint(agent.after):
+                continue
+            agents.append(agent)
+            may_commit.add(agent.name)
+        return agents
+
+    def raise_targets(self, etype: str) -> tuple[str, ...]:
+        """The agents a raised event of this type may run: the targets of its `raise` interaction edges."""
+        targets = self._raise_targets.get(etype)
+        if targets is None:
+            targets = tuple(a.name for a in self._activatable(etype))
+            if len(self._raise_targets) < _TYPE_PLANS_MAX:
+                self._raise_targets[etype] = targets
+        return targets
 
     # ----- input ---------------------------------------------------------------------------------
     def process(self, raw) -> None:
@@ -202,6 +243,7 @@ class Engine:
         st.events_in += 1
         seq = raw.position + 1
         st.position = seq
+        self._position = 0
         if raw.error is not None:
             return self._dead(seq, raw, None, raw.error)
         data = raw.data
@@ -236,13 +278,16 @@ class Engine:
         if type(key) is str:
             case_id = key
         elif isinstance(key, bool) or not isinstance(key, (str, int)):
-            return self._dead(seq, raw, eid, f"case key must be a string or int, got {type(key).__name__}")
+            return self._dead(seq, raw, eid, f"case key must be a string or int, got {_kind(key)}")
         else:
             case_id = str(key)
         if time is not None and (st.watermark is None or time > st.watermark):
             if st.timers and st.timers[0][0] < time:
                 self._fire_timers(time)
             st.watermark = time
+        elif st.timers and st.watermark is not None and st.timers[0][0] < st.watermark:
+            # a clock started by a late event can have a deadline the watermark passed already
+            self._fire_timers(st.watermark)
         case = st.cases.get(case_id)
         if case is None:
             case = Case(id=case_id, opened_at=time, instance=seq)
@@ -251,6 +296,7 @@ class Engine:
         case.last_event = event
         if self._logging:
             self.rows.events.append((self.run_id, seq, eid, case_id, etype, time, raw.raw, "ok", None, None))
+        self.raised_events = 0
         self._handle(case, event, eid, etype, time, seq, 0)
         if case.closing:
             self._close(case, time)
@@ -291,7 +337,10 @@ class Engine:
         ctx = None
         if approval:
             ctx = EventCtx(case, event, eid, etype, time, seq, depth, self._scope(case, event, time))
-            agent_runs.settle_approval(self, ctx)
+            settled = agent_runs.settle_approval(self, ctx)
+            if settled is not None:  # its settlement is its decision on this event: it does not run again on it
+                skip = self._runners[settled]
+                steps = tuple(step for step in steps if step[0] is not skip)
         if starts and time is not None:
             for sla in starts:
                 if sla.name not in case.clocks and sla.name not in case.ended_slas:
@@ -339,8 +388,13 @@ class Engine:
     def new_decision_id(self, ctx: EventCtx, agent: str) -> str:
         # the text `stable_id(...)` hashes, built directly
         prefix = ctx.id_prefix or self.id_prefix(ctx)
-        ctx.positions += 1
+        ctx.positions = self._position = self._position + 1
         return _blake2b(f"{prefix}{agent}\x1f{ctx.positions}".encode(), digest_size=10).hexdigest()
+
+    def take_position(self) -> int:
+        """The next position of the current input record (see `_position`)."""
+        self._position += 1
+        return self._position
 
     def capture_inputs(self, ctx: EventCtx, agent: Agent, *, own: bool) -> dict | None:
         """The values an agent's expressions read. Its own outputs are taken before it runs (what its
@@ -350,10 +404,13 @@ class Engine:
         return self._captures[agent.name][0 if own else 1](ctx.scope, {})
 
     def commit(self, ctx: EventCtx, agent: str, outputs: dict, *, committed: bool = True) -> None:
-        ctx.case.memory[agent] = outputs
+        case = ctx.case
+        case.memory[agent] = outputs
         ctx.scope[agent] = outputs
         if committed:
             ctx.committed.add(agent)
+            if case.held:  # a newer decision makes a held one stale: no later approval commits it
+                case.held.pop(agent, None)
 
     def record(self, ctx: EventCtx, agent: Agent, decision_id: str, *, rule, outcome, reason, outputs, trace, checks,
                escalated, held, approved_by, error, negotiation_id, inputs: dict | None = None) -> None:
@@ -441,10 +498,12 @@ class Engine:
             sla = self._sla_by_name[name]
             event = case.last_event or {}
             eid = f"{event.get('id', case_id)}/sla:{name}:{kind}"
-            ctx = EventCtx(case, event, eid, f"sla_{kind}", when, 0, 0, self._scope(case, event, when))
+            # the input record whose time fired it: its seq (the timer runs before that record is handled)
+            ctx = EventCtx(case, event, eid, f"sla_{kind}", when, st.position, 0, self._scope(case, event, when))
             ctx.scope["sla"] = {"name": name, "started_at": clock.started_at, "deadline": clock.deadline,
                                 "within": sla.within, "status": "at_risk" if kind == "at_risk" else "breached"}
             errors: list[str] = []
+            self.raised_events = 0
             if kind == "at_risk":
                 clock.at_risk_fired = True
                 run_actions(self, ctx, sla.on_at_risk, agent=None, decision_id=None, errors=errors)
@@ -472,6 +531,9 @@ class Engine:
 
     def finish(self) -> None:
         """End of input: running clocks are pending, open cases are logged as they stand."""
+        st = self.state
+        if st.timers and st.watermark is not None and st.timers[0][0] < st.watermark:
+            self._fire_timers(st.watermark)  # deadlines the watermark passed already (late starts)
         for case in list(self.state.cases.values()):
             for name in list(case.clocks):
                 self._end_clock(case, name, None, pending=True)

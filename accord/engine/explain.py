@@ -63,8 +63,9 @@ def _j(value: Any) -> str:
 
 
 def render(d: dict[str, Any]) -> str:
+    at = "" if d["event_time"] is None else f" at {d['event_time']}"
     out = [f"decision {d['decision_id']}: agent '{d['agent']}' ({d['role']}, owner {d['owner']})",
-           f"  case {d['case_id']}, event {d['event_id']} at {d['event_time']} (seq {d['seq']}, run {d['run_id']},"
+           f"  case {d['case_id']}, event {d['event_id']}{at} (seq {d['seq']}, run {d['run_id']},"
            f" policy {d['policy_version']})"]
     outcome = d["outcome"] if d["outcome"] is not None else "no decision"
     line = f"  outcome: {outcome}"
@@ -89,10 +90,15 @@ def render(d: dict[str, Any]) -> str:
             out.append(f"  guard '{t['guard']}': {t['result']}" + (f" ({t['error']})" if t.get("error") else ""))
         elif "approval" in t:
             out.append(f"  approval: {t['approval']} by {t.get('by')} (held decision {t.get('held_decision')})")
+        elif "gate" in t:
+            out.append(f"  held by the autonomy gate: rule '{t.get('rule')}' requires trust {t.get('requires_trust')}, "
+                       f"the agent has {t.get('trust')}")
         else:
             text = {"fired": "fired", "no match": "did not match (its 'when' is false)",
                     "blocked": "matched but was blocked by " + ", ".join(f"'{b}'" for b in t.get("by", [])),
                     "error": f"errored: {t.get('error')}"}.get(t["result"], t["result"])
+            if t.get("errors"):
+                text += " (its outputs had errors: " + "; ".join(t["errors"]) + ")"
             out.append(f"  {t['rule'] or '(hit policy)'}: {text}")
     if d["constraints"]:
         out.append("constraints checked:")
@@ -100,6 +106,14 @@ def render(d: dict[str, Any]) -> str:
             verdict = "passed" if c["passed"] else f"violated ({c['on_violation']})"
             extra = f": {c['message']}" if c.get("message") else ""
             extra += f" [error: {c['error']}]" if c.get("error") else ""
+            if "negotiation" in c:
+                counted = (f"{c.get('offers_blocked', 0)} offers blocked" if c["on_violation"] == "block"
+                           else f"{len(c.get('violations', []))} of {c.get('offers_checked', 0)} offers violate it")
+                first = next((v for v in c.get("violations", []) if v.get("message")), None)
+                extra = f": {first['message']}" if first else ""
+                out.append(f"  {c['constraint']} on the offers of negotiation '{c['negotiation']}': {verdict}, "
+                           f"{counted}{extra}")
+                continue
             out.append(f"  {c['constraint']} on rule '{c['rule']}': {verdict}{extra}")
     out.append("outputs:")
     out += [f"  {k} = {_j(v)}" for k, v in (d["outputs"] or {}).items()] or ["  (none)"]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from orjson import dumps as _dumps
 
 from accord.dsl.expr import EvaluationError
+from accord.dsl.expr.values import type_name
 from accord.dsl.plan import Negotiation
 from accord.engine.context import EventCtx
 from accord.engine.records import _OPTS as _JOPTS
@@ -27,26 +28,36 @@ if TYPE_CHECKING:
 
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise EvaluationError(f"{what} must be a number, got {type(value).__name__}")
+        raise EvaluationError(f"{what} must be a number, got {type_name(value)}")
     return value
 
 
-def run_negotiation(eng: Engine, ctx: EventCtx, neg: Negotiation, agent: str, decision_id: str) -> tuple[dict, str]:
-    """Returns (outputs, negotiation_id); raises EvaluationError when an expression fails."""
+def run_negotiation(eng: Engine, ctx: EventCtx, neg: Negotiation, agent: str, decision_id: str,
+                    checks: list[dict] | None = None, escalations: list[str] | None = None) -> tuple[dict, str]:
+    """Returns (outputs, negotiation_id); raises EvaluationError when an expression fails.
+
+    The negotiation's constraints are checked on every offer (spec section 4): `block` ones while it runs
+    (a violating offer is neither made nor accepted), `warn` and `escalate` ones on each offer made. One
+    entry per constraint goes into `checks` (the decision's `constraints` column); each violated
+    `escalate` constraint adds its first message to `escalations`, which the decision escalates with.
+    """
     scope = ctx.scope
     case = ctx.case
     # the text `stable_id(policy_hash, case id, instance, seq, event id, negotiation, position)` hashes
-    ctx.positions += 1
+    ctx.positions = eng.take_position()
     nid = _blake2b(f"{ctx.id_prefix or eng.id_prefix(ctx)}{neg.name}\x1f{ctx.positions}".encode(),
                    digest_size=10).hexdigest()
     logging = eng.logging
+    blocked: dict[str, int] = {}  # block constraint → offers it stopped
     try:
         if neg.protocol == "alternating_offers":
-            outputs, offers, edges = _alternating(neg, scope, logging)
+            outputs, offers, edges, made = _alternating(neg, scope, logging, blocked)
         else:
-            outputs, offers, edges = _contract_net(neg, scope, logging)
+            outputs, offers, edges, made = _contract_net(neg, scope, logging, blocked)
     except ValueError as err:  # the strategy library refuses a setup (e.g. a non-finite range end)
         raise EvaluationError(str(err)) from None
+    if neg.constraints and checks is not None:
+        _offer_checks(neg, scope, made, blocked, checks, escalations)
     if logging:
         if neg.protocol == "alternating_offers":
             agreed, rounds, outcome = outputs["agreed"], outputs["rounds"], outputs["outcome"]
@@ -71,6 +82,48 @@ def run_negotiation(eng: Engine, ctx: EventCtx, neg: Negotiation, agent: str, de
     return outputs, nid
 
 
+def _offer_checks(neg: Negotiation, scope: dict, made: list[tuple[int, str, dict]], blocked: dict[str, int],
+                  checks: list[dict], escalations: list[str] | None) -> None:
+    """Check `warn` and `escalate` constraints on the offers made; record every constraint's result."""
+    for c in neg.constraints:
+        entry: dict[str, Any] = {"constraint": c.name, "negotiation": neg.name, "on_violation": c.on_violation}
+        if c.on_violation == "block":
+            entry["passed"] = not blocked.get(c.name)
+            entry["offers_blocked"] = blocked.get(c.name, 0)
+            checks.append(entry)
+            continue
+        violations = []
+        for rnd, party, offer in made:
+            scope["offer"] = offer
+            try:
+                value = c.check.fn(scope)
+                error = None if value is True or value is False else f"check is a {type_name(value)}, not a bool"
+                ok = value is True
+            except EvaluationError as err:
+                ok, error = False, err.message
+            if ok:
+                continue
+            v: dict[str, Any] = {"round": rnd, "party": party}
+            if error is not None:
+                v["error"] = error
+            if c.message is not None:
+                try:
+                    v["message"] = c.message.fn(scope)
+                except EvaluationError as err:
+                    v["message"] = f"message failed: {err.message}"
+            violations.append(v)
+        scope.pop("offer", None)
+        entry["passed"] = not violations
+        entry["offers_checked"] = len(made)
+        if violations:
+            entry["violations"] = violations
+            if c.on_violation == "escalate" and escalations is not None:
+                first = violations[0]
+                escalations.append(first.get("message") or f"constraint '{c.name}' violated by an offer of "
+                                                            f"'{first['party']}' in negotiation '{neg.name}'")
+        checks.append(entry)
+
+
 def _json(value: Any) -> str:
     return _dumps(value, default=_jdefault, option=_JOPTS).decode()
 
@@ -92,7 +145,7 @@ def _setup(neg: Negotiation) -> tuple:
     ]
     agent_of = {p.name: p.agent for p in neg.parties}
     other = {neg.parties[0].name: neg.parties[1].name, neg.parties[1].name: neg.parties[0].name}
-    blocks = tuple(c.check.fn for c in neg.constraints if c.on_violation == "block")
+    blocks = tuple((c.name, c.check.fn) for c in neg.constraints if c.on_violation == "block")
     setup = (parties, agent_of, other, blocks)
     if len(_SETUPS) >= 256:
         _SETUPS.clear()
@@ -100,7 +153,7 @@ def _setup(neg: Negotiation) -> tuple:
     return setup
 
 
-def _alternating(neg: Negotiation, scope: dict, logging: bool):
+def _alternating(neg: Negotiation, scope: dict, logging: bool, blocked: dict[str, int]):
     issues = []
     for i in neg.issues:
         if i.options is not None:
@@ -117,34 +170,43 @@ def _alternating(neg: Negotiation, scope: dict, logging: bool):
     if blocks:
         def allowed(offer: dict) -> bool:
             """A `block` constraint forbids an offer; an error counts as a violation."""
-            scope["offer"] = offer
-            try:
-                for check in blocks:
-                    try:
-                        if check(scope) is not True:
-                            return False
-                    except EvaluationError:
-                        return False
-                return True
-            finally:
-                scope.pop("offer", None)
+            return _allowed(blocks, scope, offer, blocked)
     result = negotiate(issues, parties, neg.max_rounds, allowed)
     outputs = {"agreed": result.agreed, "outcome": result.outcome, "rounds": result.rounds, "utility": result.utility}
+    made = [(o.round, o.party, o.offer) for o in result.offers if o.response != "blocked"] if neg.constraints else ()
     if not logging:
-        return outputs, (), ()
+        return outputs, (), (), made
     offers = [(o.round, o.party, o.offer, o.utility, o.response) for o in result.offers]
     edges = [(agent_of[o.party], agent_of[other[o.party]], "offer") for o in result.offers if o.response != "blocked"]
-    return outputs, offers, edges
+    return outputs, offers, edges, made
 
 
-def _contract_net(neg: Negotiation, scope: dict, logging: bool):
+def _allowed(blocks: tuple, scope: dict, offer: dict, blocked: dict[str, int]) -> bool:
+    """Whether no `block` constraint forbids `offer`; the first that does is counted in `blocked`."""
+    scope["offer"] = offer
+    try:
+        for name, check in blocks:
+            try:
+                ok = check(scope) is True
+            except EvaluationError:
+                ok = False
+            if not ok:
+                blocked[name] = blocked.get(name, 0) + 1
+                return False
+        return True
+    finally:
+        scope.pop("offer", None)
+
+
+def _contract_net(neg: Negotiation, scope: dict, logging: bool, blocked: dict[str, int]):
     bidders = neg.bidders.fn(scope)
     if isinstance(bidders, dict):
         bidders = list(bidders.values())
     if not isinstance(bidders, list):
-        raise EvaluationError(f"bidders must be a list of rows, got {type(bidders).__name__}")
+        raise EvaluationError(f"bidders must be a list of rows, got {type_name(bidders)}")
     bids: list[Bid] = []
     offers = []
+    blocks = tuple((c.name, c.check.fn) for c in neg.constraints if c.on_violation == "block")
     try:
         for position, bidder in enumerate(bidders):
             scope["bidder"] = bidder
@@ -153,16 +215,19 @@ def _contract_net(neg: Negotiation, scope: dict, logging: bool):
                 if neg.eligible is not None and neg.eligible.fn(scope) is not True:
                     continue
                 proposal = {o.name: o.value.fn(scope) for o in neg.proposal}
+                if blocks and not _allowed(blocks, scope, proposal, blocked):
+                    offers.append((0, party, proposal, None, "blocked"))  # neither made nor accepted
+                    continue
                 scope["proposal"] = proposal
                 score = _number(neg.award.fn(scope), "the award expression")
-            except EvaluationError as err:
-                offers.append((0, party, None, None, f"error: {err.message}"))
-                continue
+            except EvaluationError as err:  # fail safe: the tender cannot be judged, so its rule errs (decision 24)
+                raise EvaluationError(f"bidder '{party}': {err.message}") from None
             finally:
                 scope.pop("proposal", None)
             bids.append(Bid(party, bidder, proposal, score))
     finally:
         scope.pop("bidder", None)
+    made = [(0, b.party, b.proposal) for b in bids] if neg.constraints else ()
     winner = award(bids, neg.award_direction)
     edges = []
     if logging:  # the offers and edges are log rows only
@@ -177,4 +242,4 @@ def _contract_net(neg: Negotiation, scope: dict, logging: bool):
         "proposal": winner.proposal if winner else None,
         "bids": len(bids),
     }
-    return outputs, offers, edges
+    return outputs, offers, edges, made

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from orjson import dumps as _dumps
 
 from accord.dsl.expr import EvaluationError
@@ -23,7 +24,7 @@ from accord.dsl.plan import Agent, Rule
 from accord.engine import agents as general
 from accord.engine.actions import compile_actions, run_steps
 from accord.engine.agents import (
-    _blocked_by,
+    _blocked,
     _checks,
     _guard,
     _guard_failed,
@@ -259,10 +260,15 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
                     continue
             previous = scope.get(name)
             negotiate = r.negotiate
+            neg_escalations = None
             if negotiate is not None:
                 neg_previous = scope.get(negotiate)
+                if checks is None:
+                    checks = []
+                neg_escalations = []
                 try:
-                    scope[negotiate], negotiation_id = run_negotiation(eng, ctx, r.negotiation, name, decision_id)
+                    scope[negotiate], negotiation_id = run_negotiation(eng, ctx, r.negotiation, name, decision_id,
+                                                                       checks, neg_escalations)
                 except EvaluationError as err:
                     message = negotiation_failed(negotiate, err)
                     if trace is None:
@@ -275,6 +281,7 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
                         return
                     k += 1
                     continue
+            mark = len(errors)
             outputs, reason = tentative(ctx, scope, r, errors)
             if constraints:
                 if checks is None:
@@ -286,13 +293,15 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
                         scope[negotiate] = neg_previous
                     if trace is None:
                         trace = no_match[:k]
-                    trace.append({"rule": r.name, "result": "blocked", "by": _blocked_by(checks, r.name)})
+                    trace.append(_blocked(checks, r.name, errors, mark))
                     escalations = ()
                     k += 1
                     continue
             scope[name] = previous
             if negotiate is not None:
                 ctx.case.memory[negotiate] = scope[negotiate]
+                if neg_escalations:
+                    escalations = [*neg_escalations, *escalations]
             if trace is not None:
                 trace.append(r.fired)
             fired = r
@@ -302,6 +311,8 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
                 nothing = {"decision": None}
                 case = ctx.case
                 case.memory[name] = nothing
+                if case.held:
+                    case.held.pop(name, None)
                 scope[name] = nothing
                 ctx.committed.add(name)
                 last = case.last_decision
@@ -315,7 +326,11 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
             previous = scope.get(name)
             negotiate = fired.negotiate
             if negotiate is not None:
-                scope[negotiate], negotiation_id = run_negotiation(eng, ctx, fired.negotiation, name, decision_id)
+                if checks is None:
+                    checks = []
+                escalations = []
+                scope[negotiate], negotiation_id = run_negotiation(eng, ctx, fired.negotiation, name, decision_id,
+                                                                   checks, escalations)
             outputs, reason = tentative(ctx, scope, fired, errors)
             scope[name] = previous
             if negotiate is not None:
@@ -330,8 +345,10 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
         case = ctx.case
         last = case.last_decision
         if fired.gated:
-            _hold(eng, ctx, agent, decision_id, [fired.rule], fired.name, [fired.name], fired.decide, outputs, reason)
+            gate = _hold(eng, ctx, agent, decision_id, [fired.rule], fired.name, [fired.name], fired.decide,
+                         outputs, reason, escalations)
             if logging:
+                trace_json = _js([*orjson.loads(trace_json), gate])  # held decisions are rare: no fixed JSON
                 record(ctx, decision_id, last.get(name), inputs, fired.name, fired.decide, reason, outputs,
                        fired.outputs_json, trace_json, checks, True, True, "; ".join(errors) or None, negotiation_id)
             last[name] = decision_id
@@ -339,6 +356,8 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
         case.memory[name] = outputs
         scope[name] = outputs
         ctx.committed.add(name)
+        if case.held:
+            case.held.pop(name, None)
         escalated = False
         if escalations:
             for message in escalations:

@@ -566,7 +566,7 @@ def test_at_risk_at_only_when_the_clock_became_at_risk(run_policy):
     assert at_risk["a"] is None and at_risk["b"] is not None
 
 
-def test_raise_edges_belong_to_the_raising_agent(run_policy):
+def test_raise_edges_go_from_the_raising_agent_to_the_agents_the_event_activates(run_policy):
     out = run_policy(CASE + """
 agents:
   first:
@@ -577,6 +577,10 @@ agents:
     role: action
     on: [x]
     rules: [ { when: true, decide: quiet } ]
+  third:
+    role: action
+    on: [follow]
+    rules: [ { when: true, decide: noted } ]
 """, [ev("x")])
     edges = out.rows("SELECT source_agent, target_agent, kind FROM interactions WHERE kind = 'raise'")
-    assert edges == [{"source_agent": "first", "target_agent": "follow", "kind": "raise"}]
+    assert edges == [{"source_agent": "first", "target_agent": "third", "kind": "raise"}]

@@ -121,7 +121,8 @@ class Checker:
                 kind = ex.literal_type(node)
                 if kind is not None and kind != "bool":
                     article = "an" if kind[0] in "aeiou" else "a"
-                    self.error("E0304", f"'{e.text}' is {article} {kind} literal, not a condition", e.span,
+                    what = "null" if kind == "null_type" else f"{article} {kind} literal"
+                    self.error("E0304", f"'{e.text}' is {what}, not a condition", e.span,
                                "a guard must be true or false: write a comparison such as 'event.qty > 0'")
             self.literal_patterns(node, base, e)
             for ref in ex.references(node):

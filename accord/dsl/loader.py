@@ -31,6 +31,7 @@ __all__ = [
     "YMap",
     "YScalar",
     "YSeq",
+    "is_explicit_null",
     "load_yaml",
     "read_policy_text",
     "to_plain",
@@ -226,6 +227,16 @@ _NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUES = frozenset({"true", "True", "TRUE"})
 _FALSES = frozenset({"false", "False", "FALSE"})
+
+
+NULL_SPELLINGS = frozenset(("null", "Null", "NULL", "~"))
+
+
+def is_explicit_null(node: Any) -> bool:
+    """A plain scalar that yaml reads as null because `null` or `~` is written, not because the value is empty
+    (`key:`): the former is the expression language's `null` literal in an expression field."""
+    return isinstance(node, YScalar) and node.value is None and node.style is None and \
+        node.text.strip() in NULL_SPELLINGS
 
 
 def resolve_plain(text: str) -> Any:

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from accord.dsl import model as m
-from accord.dsl.loader import Node, YMap, YScalar, YSeq, to_plain
+from accord.dsl.loader import Node, YMap, YScalar, YSeq, is_explicit_null, to_plain
 from accord.dsl.schema_check import DURATION_HELP, PERCENT_HELP, did_you_mean
 from accord.errors import Diagnostic, Span
 
@@ -79,8 +79,12 @@ class _Builder:
     def expr(self, node: Node | None) -> m.Expr | None:
         if node is None:
             return None
-        if not isinstance(node, YScalar) or node.value is None:
+        if not isinstance(node, YScalar):
             raise _Abort
+        if node.value is None:
+            if not is_explicit_null(node):
+                raise _Abort
+            return m.Expr.model_construct(text="null", span=node.span, origin=node)
         text = node.value if isinstance(node.value, str) else node.text
         return m.Expr.model_construct(text=text, span=node.span, origin=node)
 

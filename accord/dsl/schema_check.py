@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from accord.dsl.loader import Node, YMap, YScalar, YSeq, to_plain
+from accord.dsl.loader import Node, YMap, YScalar, YSeq, is_explicit_null, to_plain
 from accord.errors import Diagnostic, Span
 
 __all__ = ["check_structure", "load_schema", "validator", "did_you_mean", "DURATION_HELP", "PERCENT_HELP"]
@@ -546,6 +546,8 @@ class _Mapper:
         field = self._field(path)
         value = error.instance
         name = field if isinstance(field, str) else (path[-2] if len(path) >= 2 else "value")
+        if _def(schema) in ("expression", "value") and value is None and is_explicit_null(node):
+            return []  # `null` (or `~`) written out is the expression `null` (model_build reads it so)
         if _def(schema) in ("expression", "template", "value"):
             return [self._pitfall(node, key_node, name, value)]
         if _def(schema) == "percentage":

@@ -67,3 +67,35 @@ def test_block_value_help_leaves_out_a_comment(tmp_path):
     agents = "  a:\n    role: decision\n    rules:\n      - when: [a, b]   # both\n        decide: go\n"
     (d,) = read(tmp_path, agents)
     assert (d.code, d.help) == ("E0103", 'quote the expression: when: "[a, b]"')
+
+
+NULLS = [
+    # an explicit null is the expression `null`; an empty value is still E0103
+    ("set null", "set: { discount: null }", []),
+    ("set tilde", "set: { discount: ~ }", []),
+    ("set Null", "set: { discount: Null }", []),
+    ("emit null", "do: [ { emit: { type: x, note: null } } ]", []),
+    ("quoted null", "set: { discount: 'null' }", []),
+    ("set empty", "set: { discount: }", [("E0103", "'discount' has no value")]),
+    ("emit empty", "do: [ { emit: { type: x, note: } } ]", [("E0103", "'note' has no value")]),
+]
+
+
+@pytest.mark.parametrize(("action", "expected"), [c[1:] for c in NULLS], ids=[c[0] for c in NULLS])
+def test_explicit_null_is_the_null_expression(tmp_path, action, expected):
+    kind = "decision" if action.startswith("set") else "action"
+    decide = "decide: go, " if kind == "decision" else ""
+    agents = f"  a:\n    role: {kind}\n    on: [go]\n    rules: [ {{ when: true, {decide}{action} }} ]\n"
+    assert [(d.code, d.message) for d in read(tmp_path, agents)] == expected
+
+
+@pytest.mark.parametrize("guard", ["null", "~", "NULL"])
+def test_null_guard_is_not_a_condition(tmp_path, guard):
+    from accord.dsl import check_file
+
+    path = tmp_path / "p.yaml"
+    path.write_text(HEAD + f"  a:\n    role: decision\n    on: [go]\n    rules:\n      - when: {guard}\n        decide: go\n")
+    _, diags = check_file(path)
+    assert [(d.code, d.message, d.help) for d in diags] == [
+        ("E0304", "'null' is null, not a condition",
+         "a guard must be true or false: write a comparison such as 'event.qty > 0'")]

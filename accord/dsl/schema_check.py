@@ -287,10 +287,11 @@ def check_structure(root: Node, filename: str) -> list[Diagnostic]:
         return [Diagnostic("E0403", f"expected a mapping of policy keys, got {got}", root.span,
                            help="a policy file is a mapping that starts with 'accord: 1'")]
     plain = to_plain(root)
+    version = _double_version(root)
     if _valid(inlined_schema(), plain) is True:
-        return []  # nothing to report: jsonschema is not even imported
+        return version  # nothing else to report: jsonschema is not even imported
     mapper = _Mapper(root)
-    diags: list[Diagnostic] = []
+    diags: list[Diagnostic] = list(version)
     seen: set[tuple] = set()
     for error in validator().iter_errors(plain):
         for d in mapper.map(error):
@@ -299,6 +300,25 @@ def check_structure(root: Node, filename: str) -> list[Diagnostic]:
                 seen.add(key)
                 diags.append(d)
     return sorted(diags, key=Diagnostic.sort_key)
+
+
+def _version_diagnostic(node: Node, value: object) -> Diagnostic:
+    if isinstance(value, (list, dict)):
+        shown = _got(value)
+    elif isinstance(value, str):
+        shown = f"the string '{value}'"
+    else:
+        shown = f"'{node.text}'" if isinstance(node, YScalar) else _quote_value(value)
+    return Diagnostic("E0404", f"{shown} is not a supported language version", node.span,
+                      help="write accord: 1")
+
+
+def _double_version(root: YMap) -> list[Diagnostic]:
+    """`accord: 1.0` passes the schema (JSON Schema counts 1.0 as an integer), but the version is the integer 1."""
+    for key, node in root.entries:
+        if key.value == "accord" and isinstance(node, YScalar) and type(node.value) is float:
+            return [_version_diagnostic(node, node.value)]
+    return []
 
 
 # ---------------------------------------------------------------------------
@@ -546,6 +566,8 @@ class _Mapper:
         field = self._field(path)
         value = error.instance
         name = field if isinstance(field, str) else (path[-2] if len(path) >= 2 else "value")
+        if field == "accord" and len(path) == 1:
+            return [_version_diagnostic(node, value)]  # the same as `const` reports: one diagnostic for the node
         if _def(schema) in ("expression", "value") and value is None and is_explicit_null(node):
             return []  # `null` (or `~`) written out is the expression `null` (model_build reads it so)
         if _def(schema) in ("expression", "template", "value"):
@@ -623,8 +645,7 @@ class _Mapper:
         field = self._field(path)
         value = error.instance
         if field == "accord":
-            return [Diagnostic("E0404", f"{_quote_value(value)} is not a supported language version", node.span,
-                               help="write accord: 1")]
+            return [_version_diagnostic(node, value)]
         if field == "close":
             return [Diagnostic("E0404", f"'close' takes true, got {_quote_value(value)}", node.span,
                                help="write close: true, or leave the action out")]

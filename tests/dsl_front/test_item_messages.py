@@ -99,3 +99,32 @@ def test_null_guard_is_not_a_condition(tmp_path, guard):
     assert [(d.code, d.message, d.help) for d in diags] == [
         ("E0304", "'null' is null, not a condition",
          "a guard must be true or false: write a comparison such as 'event.qty > 0'")]
+
+
+BODY = """policy: t
+version: "1"
+owner: ops
+case: { key: event.k }
+agents:
+  a:
+    role: decision
+    rules: [ { when: true, decide: go } ]
+"""
+
+
+@pytest.mark.parametrize(("version", "message"), [
+    ("1", None),
+    ("1.0", "'1.0' is not a supported language version"),
+    ("1e0", "'1e0' is not a supported language version"),
+    ("2", "'2' is not a supported language version"),
+    ('"1"', "the string '1' is not a supported language version"),
+    ("'1'", "the string '1' is not a supported language version"),
+    ("true", "'true' is not a supported language version"),
+    ("[1]", "a list is not a supported language version"),
+])
+def test_language_version_is_the_integer_1(tmp_path, version, message):
+    path = tmp_path / "p.yaml"
+    path.write_text(f"accord: {version}\n" + BODY, encoding="utf-8")
+    _, diags = read_policy(path)
+    expected = [] if message is None else [("E0404", 1, 9, message, "write accord: 1")]
+    assert [(d.code, d.span.line, d.span.column, d.message, d.help) for d in diags] == expected

@@ -41,6 +41,10 @@ def suggest(word: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
+#: spellings of a boolean in other languages and in YAML 1.1 (`True`, `yes`, `off`...): unknown names in an expression
+_BOOL_SPELLINGS = frozenset(("true", "false", "yes", "no", "on", "off"))
+
+
 @dataclass
 class Scope:
     """Who evaluates an expression: the names it may read."""
@@ -204,7 +208,9 @@ class Checker:
         if scope.agent or scope.reads:
             known.add("data")
         help_ = suggest(root, known)
-        if root in SECTION_NAMES:
+        if root.lower() in _BOOL_SPELLINGS and not path:
+            help_ = "booleans are written true or false (lowercase)"
+        elif root in SECTION_NAMES:
             help_ = f"'{root}' is in scope only {SECTION_NAMES[root]}"
         elif help_ is None and bare_word_hint:
             help_ = f"to write the text '{root}', quote it: '\"{root}\"'"

@@ -112,6 +112,35 @@ agents:
         assert d.code == "E0307" and d.message.startswith(message) and "b'" not in d.message
 
 
+@pytest.mark.parametrize(("expression", "help"), [
+    ("True", "booleans are written true or false (lowercase)"),
+    ("TRUE", "booleans are written true or false (lowercase)"),
+    ("False", "booleans are written true or false (lowercase)"),
+    ("yes", "booleans are written true or false (lowercase)"),
+    ("no", "booleans are written true or false (lowercase)"),  # not "did you mean 'now'?"
+    ("On", "booleans are written true or false (lowercase)"),
+    ("off", "booleans are written true or false (lowercase)"),
+    ("event.vip == True", "booleans are written true or false (lowercase)"),
+    ("nw > 1", "did you mean 'now'?"),
+])
+def test_other_boolean_spellings(tmp_path, expression, help):
+    policy = tmp_path / "p.yaml"
+    policy.write_text(f"""accord: 1
+policy: t
+version: "1"
+owner: ops
+case: {{ key: event.k }}
+agents:
+  a:
+    role: decision
+    rules:
+      - when: "{expression}"
+        decide: go
+""")
+    _, diags = check_file(policy)
+    assert [(d.code, d.help) for d in diags] == [("E0202", help)]
+
+
 def test_all_problems_in_one_pass(tmp_path):
     policy = tmp_path / "p.yaml"
     policy.write_text("""accord: 1

@@ -88,11 +88,27 @@ def test_syntax_error(source, code, message, offset):
     ("has(m[1])", "key in map"),
     ("(a", "'(' is not closed"),
     ("a ? b", "':'"),
+    # the bracket actually open, innermost first; a bracket inside a string is not one
+    ("x in [1, 2", "a '[' is not closed"),
+    ("f(1, [2", "a '[' is not closed"),
+    ('x in {"a": [1]', "a '{' is not closed"),
+    ('size("(" ', "a '(' is not closed"),
+    ('[size("]")', "a '[' is not closed"),
+    ("{1: (2", "a '(' is not closed"),
+    ("true ? false ? 1 : 2 : 3", "a condition between '?' and ':' needs parentheses: a ? (b ? x : y) : z"),
 ])
 def test_help(source, help):
     with pytest.raises(ExpressionSyntaxError) as info:
         parse(source)
     assert help in (info.value.help or ""), info.value.help
+
+
+@pytest.mark.parametrize("source", ["a b", "true ? false ? 1 : 2 : 3", "a ? b && c ? d : e", "true ? 1 2", "x in [1 2]", "a && b c", "f(a b)", "1 2"])
+def test_help_names_no_grammar_token(source):
+    with pytest.raises(ExpressionSyntaxError) as info:
+        parse(source)
+    help = info.value.help or ""
+    assert "_kw" not in help and "_KW" not in help and not any(w.isupper() and len(w) > 1 for w in help.split()), help
 
 
 def test_error_end_offset_covers_token():

@@ -344,11 +344,13 @@ def _syntax_error(exc: UnexpectedInput, source: str) -> ExpressionSyntaxError:
         return _fail(f"unexpected character '{ch}'", pos, pos + 1, help=help)
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         tok = exc.token
-        expected = sorted({_TOKEN_TEXT.get(t, f"'{t.lower()}'" if t.endswith("_KW") else t)
+        expected = sorted({_TOKEN_TEXT.get(t, f"'{t[:-3].lower()}'" if t.endswith("_KW") else t)
                            for t in exc.expected if not t.startswith("__")})
         help = None
         if tok.value == ":" and "QMARK" not in exc.expected:
             help = "a condition needs '?' before ':' (cond ? a : b)"
+        elif tok.value == "?" and "COLON" in exc.expected:
+            help = "a condition between '?' and ':' needs parentheses: a ? (b ? x : y) : z"
         elif 0 < len(expected) <= 4:
             help = "expected " + " or ".join(expected)
         value = tok.value
@@ -359,13 +361,29 @@ def _syntax_error(exc: UnexpectedInput, source: str) -> ExpressionSyntaxError:
         expected = exc.expected
         if "COLON" in expected:
             help = "'cond ? a : b' needs ':' and the value for when cond is false"
-        elif "RPAR" in expected:
-            help = "a '(' is not closed"
-        elif "RSQB" in expected:
-            help = "a '[' is not closed"
-        elif "RBRACE" in expected:
-            help = "a '{' is not closed"
+        elif {"RPAR", "RSQB", "RBRACE"} & set(expected):
+            bracket = _open_bracket(source)
+            if bracket is not None:
+                help = f"a '{bracket[0]}' is not closed"
     return _fail("unexpected end of expression", pos, pos, help=help)
+
+
+_CLOSES = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
+
+
+def _open_bracket(source: str) -> tuple[str, int] | None:
+    """The innermost bracket left open at the end of `source` (its text and offset), from its tokens
+    (a bracket inside a string is not one)."""
+    stack: list = []
+    try:
+        for tok in get_parser().lex(source):
+            if tok.type in ("LPAR", "LSQB", "LBRACE"):
+                stack.append(tok)
+            elif tok.type in _CLOSES and stack and stack[-1].type == _CLOSES[tok.type]:
+                stack.pop()
+    except UnexpectedInput:
+        return None
+    return (stack[-1].value, stack[-1].start_pos) if stack else None
 
 
 def parse(source: str) -> ast.Node:

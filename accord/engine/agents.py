@@ -235,7 +235,7 @@ def run_signals(eng: Engine, ctx: EventCtx, agent: Agent, decision_id: str) -> N
         try:
             memory[sig.name] = sig.value.fn(scope)
         except EvaluationError as err:
-            memory[sig.name] = err
+            memory[sig.name] = EvaluationError(f"signal '{agent.name}.{sig.name}' failed: {err.message}")
             errors.append(f"signal '{sig.name}': {err.message}")
     ctx.case.memory[agent.name] = memory
     ctx.committed.add(agent.name)
@@ -250,9 +250,10 @@ def _guard_failed(eng: Engine, ctx: EventCtx, agent: Agent, decision_id: str, me
     escalated = agent.on_error == "escalate"
     if escalated:
         eng.escalate(ctx, agent.name, decision_id, None, None, f"guard failed: {message}", "error")
-        eng.commit(ctx, agent.name, {"decision": "error", "reason": f"guard failed: {message}"})
+        outputs = {"decision": "error", "reason": f"guard failed: {message}"}
+        eng.commit(ctx, agent.name, outputs)
     eng.record(ctx, agent, decision_id, rule=None, outcome="error" if escalated else None, reason=None,
-               outputs=None, trace=[{"guard": agent.when.source, "result": "error", "error": message}],
+               outputs=outputs if escalated else None, trace=[{"guard": agent.when.source, "result": "error", "error": message}],
                checks=[], escalated=escalated, held=False, approved_by=None, error=message,
                negotiation_id=None, inputs=inputs)
 
@@ -262,8 +263,9 @@ def _stop(eng: Engine, ctx: EventCtx, agent: Agent, decision_id: str, stopped: s
     """A rule's `when` errored under `on_error: escalate`: the agent stops with an error decision."""
     eng.escalate(ctx, agent.name, decision_id, None, None, stopped, "error")
     failed_rule = next((t["rule"] for t in reversed(trace) if t.get("result") == "error"), None)
-    eng.commit(ctx, agent.name, {"decision": "error", "rule": failed_rule, "reason": stopped})
-    eng.record(ctx, agent, decision_id, rule=failed_rule, outcome="error", reason=stopped, outputs=None,
+    outputs = {"decision": "error", "rule": failed_rule, "reason": stopped}
+    eng.commit(ctx, agent.name, outputs)
+    eng.record(ctx, agent, decision_id, rule=failed_rule, outcome="error", reason=stopped, outputs=outputs,
                trace=trace, checks=checks, escalated=True, held=False, approved_by=None,
                error="; ".join(errors), negotiation_id=negotiation_id, inputs=inputs)
 

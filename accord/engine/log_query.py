@@ -49,7 +49,7 @@ def _statements(sql: str) -> list:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise UsageError(str(exc).strip()) from None
+        raise _duckdb_message(str(exc).strip()) from None
     if not statements:
         raise UsageError("no sql to run", help="give a query such as: SELECT * FROM decision_outcomes")
     for statement in statements:
@@ -107,7 +107,25 @@ def _reword(exc: duckdb.Error) -> UsageError:
             "accord query cannot read or write other files",
             help="query the log's tables and views; export with --format csv or json",
         )
-    return UsageError(text)
+    return _duckdb_message(text)
+
+
+def _duckdb_message(text: str) -> UsageError:
+    """DuckDB's `Catalog Error: Table with name x does not exist!` in the house style, its hints as help."""
+    head, _, rest = text.partition("\n")
+    kind, sep, message = head.partition(" Error: ")
+    if sep and kind.replace(" ", "").isalpha():
+        message = message.rstrip("!. ")
+        head = f"{kind.lower()} error in the query: {message[:1].lower()}{message[1:]}"
+    hints = []
+    for line in rest.splitlines():
+        line = line.rstrip()
+        if not line.strip():
+            continue
+        hints.append(line if line.startswith(" ") or line.startswith("LINE") else line.rstrip("."))
+    if not hints and kind == "Catalog":
+        hints.append("list the log's tables with SELECT table_name FROM information_schema.tables")
+    return UsageError(head, help="\n        ".join(hints) if hints else None)
 
 
 # -- rendering -----------------------------------------------------------------------------

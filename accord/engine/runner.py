@@ -113,7 +113,8 @@ def execute(
             elif log.has_run_of_source(src) and not resume:
                 raise UsageError(
                     f"log '{db}' already holds a run of '{src}'",
-                    help="add --resume to continue that run, or write to another --db file",
+                    help="add --resume to continue it (from the beginning if it committed no progress, as a dry run "
+                         "does not), or write to another --db file",
                 )
         resumed = state is not None
         run_id = run_id or uuid.uuid4().hex[:16]

@@ -135,8 +135,8 @@ def _signals_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
         for sname, fn in signals:
             try:
                 memory[sname] = fn(scope)
-            except EvaluationError as err:
-                memory[sname] = err
+            except EvaluationError as err:  # held under a message that says where it came from, for its readers
+                memory[sname] = EvaluationError(f"signal '{name}.{sname}' failed: {err.message}")
                 if errors is None:
                     errors = []
                 errors.append(f"signal '{sname}': {err.message}")

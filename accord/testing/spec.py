@@ -35,6 +35,8 @@ POLICY_INVALID = "T0203"  # the policy named by `policy` does not validate (its 
 CASE_STATUSES = ("open", "resolved", "escalated", "closed")
 SLA_STATUSES = ("met", "breached", "pending")
 ROLES = ("perception", "decision", "action")
+#: what escalated a case (the `source` column of `escalations`, docs/log.md)
+ESCALATION_SOURCES = ("action", "sla", "constraint", "trust", "error")
 
 TOP_KEYS = ("policy", "description", "tests")
 TEST_KEYS = ("name", "description", "events", "events_file", "expect")
@@ -347,6 +349,11 @@ class _Checker:
         if kind in ("decisions", "no_decisions") and isinstance(role, YScalar) and role.value not in ROLES:
             self.add(BAD_VALUE, f"unknown role '{role.value}'", role.span,
                      _suggest(str(role.value), ROLES) or f"a role is one of {', '.join(ROLES)}")
+        source = item.get("source")
+        if kind == "escalations" and isinstance(source, YScalar) and source.value not in ESCALATION_SOURCES:
+            self.add(BAD_VALUE, f"unknown escalation source '{source.value}'", source.span,
+                     _suggest(str(source.value), ESCALATION_SOURCES)
+                     or f"an escalation source is one of {', '.join(ESCALATION_SOURCES)}")
         for key in ("held", "escalated", "agreed"):
             v = item.get(key)
             if isinstance(v, YScalar) and not isinstance(v.value, bool):

@@ -206,6 +206,26 @@ def test_query_refuses_writes(logged, sql):
     assert one(logged, "SELECT count(*) FROM decisions") == before
 
 
+def test_query_csv_ends_with_its_last_row(logged):
+    r = invoke("query", "SELECT 1 AS a UNION ALL SELECT 2", "--db", str(logged), "--format", "csv")
+    assert r.exit_code == 0 and r.stdout == "a\n1\n2\n"
+
+
+@pytest.mark.parametrize("sql, message, hint", [
+    ("SELECT * FROM decision", "catalog error in the query: table with name decision does not exist",
+     'Did you mean "decisions"?'),
+    ("SELEC 1", 'parser error in the query: syntax error at or near "SELEC"', "LINE 1: SELEC 1"),
+    ("SELECT nocol FROM offers", 'binder error in the query: referenced column "nocol" not found in FROM clause',
+     "LINE 1: SELECT nocol FROM offers"),
+])
+def test_query_errors_in_the_house_style(logged, sql, message, hint):
+    r = invoke("query", sql, "--db", str(logged))
+    assert r.exit_code == 2
+    first, help_line = r.stderr.splitlines()[:2]
+    assert first == f"error: {message}"
+    assert help_line.startswith("  help: ") and hint in r.stderr
+
+
 def test_query_on_a_missing_log_file(tmp_path):
     r = invoke("query", "SELECT 1", "--db", str(tmp_path / "missing.duckdb"))
     assert r.exit_code == 2

@@ -276,3 +276,38 @@ def test_a_clock_started_after_the_watermark_passed_its_deadline_is_breached(run
                            ev("asked", t="2026-01-01T08:00:00Z")])
     (s,) = out.slas()
     assert s["status"] == "breached"
+
+
+# ----- errors carry where they came from ---------------------------------------------------------------
+
+def test_an_errored_signal_names_itself_to_its_readers(run_policy):
+    out = run_policy(CASE + """
+agents:
+  p:
+    role: perception
+    signals: { bad: event.nope }
+  d:
+    role: decision
+    reads: [p]
+    rules: [ { name: r, when: p.bad == 1, decide: one } ]
+""", [ev("x")])
+    (d,) = out.decisions("d")
+    assert d["error"] == "rule 'r': signal 'p.bad' failed: no such key 'nope'"
+    assert d["outcome"] == "error"
+
+
+def test_an_error_decision_logs_the_outputs_its_memory_holds(run_policy):
+    out = run_policy(CASE + """
+agents:
+  d:
+    role: decision
+    rules: [ { name: r, when: event.nope == 1, decide: one } ]
+  g:
+    role: decision
+    when: event.nope == 1
+    rules: [ { name: s, when: "true", decide: two } ]
+""", [ev("x")])
+    by_agent = {d["agent"]: d for d in out.decisions()}
+    assert by_agent["d"]["outputs"] == {"decision": "error", "rule": "r",
+                                        "reason": "rule 'r' failed: no such key 'nope'"}
+    assert by_agent["g"]["outputs"] == {"decision": "error", "reason": "guard failed: no such key 'nope'"}

@@ -96,6 +96,10 @@ def test_syntax_error(source, code, message, offset):
     ('[size("]")', "a '[' is not closed"),
     ("{1: (2", "a '(' is not closed"),
     ("true ? false ? 1 : 2 : 3", "a condition between '?' and ':' needs parentheses: a ? (b ? x : y) : z"),
+    # no comments, CEL's `//` included (docs/decisions.md 35)
+    ("1 // comment", "expressions have no '//' comments; in a policy, write a yaml comment ('# ...') outside"),
+    ("event.qty > 1 // big && event.vip", "expressions have no '//' comments"),
+    ("1 # comment", "expressions have no comments; in a policy, write a yaml comment ('# ...') outside"),
 ])
 def test_help(source, help):
     with pytest.raises(ExpressionSyntaxError) as info:

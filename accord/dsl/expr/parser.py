@@ -338,7 +338,7 @@ def _syntax_error(exc: UnexpectedInput, source: str) -> ExpressionSyntaxError:
         elif ch in "&|":
             help = f"use '{ch * 2}' (or '{'and' if ch == '&' else 'or'}')"
         elif ch == "#":
-            help = "expressions have no comments"
+            help = "expressions have no comments; in a policy, write a yaml comment ('# ...') outside the expression"
         elif ch == "$":
             help = "'${...}' belongs in a template (reason, message), not in an expression"
         return _fail(f"unexpected character '{ch}'", pos, pos + 1, help=help)
@@ -347,7 +347,10 @@ def _syntax_error(exc: UnexpectedInput, source: str) -> ExpressionSyntaxError:
         expected = sorted({_TOKEN_TEXT.get(t, f"'{t[:-3].lower()}'" if t.endswith("_KW") else t)
                            for t in exc.expected if not t.startswith("__")})
         help = None
-        if tok.value == ":" and "QMARK" not in exc.expected:
+        if tok.value == "/" and source[tok.start_pos - 1 : tok.start_pos] == "/":
+            # `//` (CEL's line comment): not supported, see docs/decisions.md 35
+            help = "expressions have no '//' comments; in a policy, write a yaml comment ('# ...') outside the expression"
+        elif tok.value == ":" and "QMARK" not in exc.expected:
             help = "a condition needs '?' before ':' (cond ? a : b)"
         elif tok.value == "?" and "COLON" in exc.expected:
             help = "a condition between '?' and ':' needs parentheses: a ? (b ? x : y) : z"

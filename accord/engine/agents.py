@@ -57,6 +57,14 @@ def _message(err: Exception) -> str:
     return err.message if isinstance(err, EvaluationError) else str(err)
 
 
+def held_error(agent: str, signal: str, err: EvaluationError) -> EvaluationError:
+    """The error a signal holds: named, so its readers' errors say which signal failed (once: a signal that
+    failed reading another one keeps that one's name, the root cause)."""
+    if err.message.startswith("signal '"):
+        return err
+    return EvaluationError(f"signal '{agent}.{signal}' failed: {err.message}")
+
+
 def _guard(expr, scope: dict) -> bool:
     value = expr.fn(scope)
     if value is True:
@@ -235,7 +243,7 @@ def run_signals(eng: Engine, ctx: EventCtx, agent: Agent, decision_id: str) -> N
         try:
             memory[sig.name] = sig.value.fn(scope)
         except EvaluationError as err:
-            memory[sig.name] = EvaluationError(f"signal '{agent.name}.{sig.name}' failed: {err.message}")
+            memory[sig.name] = held_error(agent.name, sig.name, err)
             errors.append(f"signal '{sig.name}': {err.message}")
     ctx.case.memory[agent.name] = memory
     ctx.committed.add(agent.name)

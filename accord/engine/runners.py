@@ -30,6 +30,7 @@ from accord.engine.agents import (
     _guard_failed,
     _hold,
     _stop,
+    held_error,
     negotiation_failed,
     run_agent,
 )
@@ -136,7 +137,7 @@ def _signals_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
             try:
                 memory[sname] = fn(scope)
             except EvaluationError as err:  # held under a message that says where it came from, for its readers
-                memory[sname] = EvaluationError(f"signal '{name}.{sname}' failed: {err.message}")
+                memory[sname] = held_error(name, sname, err)
                 if errors is None:
                     errors = []
                 errors.append(f"signal '{sname}': {err.message}")

@@ -14,8 +14,9 @@ the parties take turns):
    target (and that ``allowed`` permits), the one best for the other party;
    ties go to the one best for itself, then to the lowest values in issue
    order. If none reaches its target it offers its best allowed outcome.
-4. After the last round the other party answers the final offer with its
-   target at t = 1, so zones of agreement that overlap always close.
+4. An offer can only be accepted in a later round: the offer made in the last
+   round is logged as rejected and ``agreed`` is false ("no agreement by the
+   last round"); with ``max_rounds = 1`` nothing can be agreed.
 
 Performance: each party's utility for every outcome is computed once, each
 party's candidate list is sorted once (best for the other first), and a
@@ -278,11 +279,7 @@ def negotiate(
         last = (k, r, p)
         offered[p].append(u[p][k] / UTILITY_SCALE)
 
-    # The final offer is answered at the deadline (t = 1) by the other party.
-    p = max_rounds % 2
-    target = strategies[p].target(1.0, offered[1 - p])
+    # No round is left to answer the last offer in: no agreement by the last round (language section 6).
     assert last is not None
-    if space.accepts(p, last[0], target):
-        return agreement(last, max_rounds)
     records.append(record(last, REJECTED))
     return NegotiationResult(False, None, max_rounds, None, records)

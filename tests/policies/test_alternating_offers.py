@@ -62,20 +62,32 @@ def test_full_ties_go_to_the_lowest_values_in_issue_order():
 
 def test_acceptance_uses_the_target_of_the_current_round():
     result = negotiate(
-        [PRICE], [party("buyer", "linear", reservation=0.3), party("seller", "linear", reservation=0.3)], 2
+        [PRICE], [party("buyer", "linear", reservation=0.3), party("seller", "linear", reservation=0.3)], 3
     )
-    # round 1: the seller, at t = 1 (target 0.3), rejects price 0 and offers price 3
+    # round 1: the seller, at t = 0.5 (target 0.65), rejects price 0 and offers price 7;
+    # round 2: the buyer, at t = 1 (target 0.3), accepts it: 0.3 is enough
     assert [(o.offer, o.response) for o in result.offers] == [
         ({"price": 0}, "rejected"),
-        ({"price": 3}, "accepted"),
+        ({"price": 7}, "accepted"),
     ]
-    # the final offer is answered by the buyer at t = 1 (target 0.3): 0.7 is enough
     assert (result.agreed, result.rounds, result.outcome, result.utility) == (
         True,
         2,
-        {"price": 3},
-        {"buyer": 0.7, "seller": 0.3},
+        {"price": 7},
+        {"buyer": 0.3, "seller": 0.7},
     )
+
+
+def test_the_offer_of_the_last_round_is_not_answered():
+    # two rounds: the seller's offer in round 1 would suit the buyer, but no round is left to accept it in
+    result = negotiate(
+        [PRICE], [party("buyer", "linear", reservation=0.3), party("seller", "linear", reservation=0.3)], 2
+    )
+    assert [(o.offer, o.response) for o in result.offers] == [
+        ({"price": 0}, "rejected"),
+        ({"price": 3}, "rejected"),
+    ]
+    assert (result.agreed, result.rounds, result.outcome, result.utility) == (False, 2, None, None)
 
 
 def test_an_agreement_before_the_deadline_counts_the_offers_made():
@@ -87,10 +99,20 @@ def test_an_agreement_before_the_deadline_counts_the_offers_made():
 
 
 def test_reservations_that_just_meet_agree_within_the_tolerance():
+    # round 5 (t = 5/6): the seller's target is 0.4 + 0.6 / 6 = 0.5 (in floating point, about), so it offers
+    # price 5; round 6 (t = 1): the buyer's target is its reservation 0.5, which price 5 meets
+    result = negotiate(
+        [PRICE], [party("buyer", "linear", reservation=0.5), party("seller", "linear", reservation=0.4)], 7
+    )
+    assert result.agreed and result.outcome == {"price": 5} and result.rounds == 6
+
+
+def test_reservations_reached_only_in_the_last_round_do_not_agree():
+    # both reach price 5 only at t = 1, in the last round, and no round is left to accept it in
     result = negotiate(
         [PRICE], [party("buyer", "linear", reservation=0.5), party("seller", "linear", reservation=0.5)], 7
     )
-    assert result.agreed and result.outcome == {"price": 5}
+    assert not result.agreed and result.offers[-1].offer == {"price": 5}
 
 
 def test_zones_that_do_not_overlap_never_agree():
@@ -100,12 +122,12 @@ def test_zones_that_do_not_overlap_never_agree():
     assert not result.agreed and result.rounds == 9 and result.offers[-1].response == "rejected"
 
 
-def test_a_single_round_is_an_ultimatum_at_the_reservation():
+def test_a_single_round_is_an_offer_nobody_can_accept():
     result = negotiate(
         [PRICE], [party("buyer", "boulware", 0.2, 0.7), party("seller", "conceder", 2, 0.2)], 1
     )
-    assert result.offers[0].offer == {"price": 3}
-    assert result.agreed and result.rounds == 1
+    assert result.offers[0].offer == {"price": 3}  # the opener offers at t = 1, its reservation
+    assert not result.agreed and result.rounds == 1
 
 
 def test_hardliner_never_leaves_its_best():
@@ -173,7 +195,7 @@ def test_a_forbidden_outcome_is_never_accepted():
     result = negotiate(
         [PRICE],
         [party("buyer", "hardliner"), party("seller", "linear", reservation=0.0)],
-        1,
+        2,
         lambda o: o["price"] != 0,
     )
     assert result.outcome == {"price": 1}

@@ -11,6 +11,7 @@ import orjson
 from accord.dsl.plan import Plan
 from accord.engine.runner import RunResult, execute
 from accord.engine.sources import EventSource, RawEvent, _kind, _lower_first, open_source
+from accord.errors import UsageError
 
 
 class IterableSource(EventSource):
@@ -65,6 +66,9 @@ class Engine:
 
     def run(self, events: str | Path | Iterable[Any], *, mode: str = "dry-run", resume: bool = False,
             sink=None, logging: bool = True) -> RunResult:
+        if isinstance(events, (dict, bytes)) or not isinstance(events, (str, Path, Iterable)):
+            raise UsageError(f"events must be a path or an iterable of events, got {type(events).__name__}",
+                             help="pass a list of events, e.g. engine.run([event])")
         source = open_source(str(events)) if isinstance(events, (str, Path)) else IterableSource(events)
         if self.result is not None and self.db is None:
             self.result.log.close()

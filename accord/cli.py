@@ -196,6 +196,13 @@ def _run(policy: Path, events: str, db: str | None, mode: str, resume: bool, sin
     if sink:
         from accord.engine.log_sink import JsonLinesSink
 
+        if sink != "-":
+            same = {os.path.realpath(p): flag for p, flag in ((events, "--events"), (db, "--db")) if p and p != "-"}
+            flag = same.get(os.path.realpath(sink))
+            if flag:
+                raise UsageError(f"--sink '{sink}' is the same file as {flag}",
+                                 help="deliver the outbox to another file, or to - (standard output)")
+
         out_sink = JsonLinesSink(sink)
     bar, tick = _progress(source)
     try:

@@ -379,12 +379,28 @@ class _Builder:
             span=n.span,
         )
 
+    # the strategy library's accord.policies.alternating_offers.MAX_OUTCOMES (not imported: validation would load
+    # the whole library; tests/dsl_front/test_broken.py keeps the two equal)
+    MAX_OUTCOMES = 1_000_000
+
+    def check_size(self, neg: str, key: YScalar, issues) -> None:
+        """Every outcome is scored and sorted when the negotiation runs: refuse a space no run could hold."""
+        size = 1
+        for issue in issues:
+            count = len(issue.options) if issue.options is not None else issue.steps
+            if isinstance(count, int) and not isinstance(count, bool) and count > 0:
+                size *= count
+        if size > self.MAX_OUTCOMES:
+            self.error("E0608", f"negotiation '{neg}' has {size:,} outcomes, more than {self.MAX_OUTCOMES:,}", key.span,
+                       help="use fewer steps or options: every outcome is scored each time the negotiation runs")
+
     def alternating(self, key: YScalar, n: YMap) -> m.AlternatingOffers:
         neg = _key(key)
         parties = {_key(k): self.party(neg, k, v) for k, v in _map(n.get("parties")).items()}
         party_names = list(parties)
         issues = tuple(self.issue(neg, k, v, party_names) for k, v in _map(n.get("issues")).items())
         self.check_weights(neg, issues, n, party_names)
+        self.check_size(neg, key, issues)
         opens_node = n.get("opens")
         opens = self.name(opens_node)
         assert opens is not None

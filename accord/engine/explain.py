@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import duckdb
 import orjson
 
 from accord.errors import UsageError
@@ -22,7 +23,32 @@ def _load(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str) else value
 
 
+def _check_log(con, run_id: str | None) -> None:
+    """A file that is not an Accord log, or a run it does not hold, is the user's to fix: say which."""
+    found = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
+             .fetchall()}
+    if not {"decisions", "runs", "escalations", "outbox", "negotiations", "offers"} <= found:
+        raise UsageError("the file is not an accord decision log (it has no 'decisions' and 'runs' tables)",
+                         help="give a log written by accord run or accord dry-run --db")
+    if run_id and con.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone() is None:
+        runs = [r for (r,) in con.execute("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 3").fetchall()]
+        raise UsageError(f"no run '{run_id}' in the log",
+                         help=("recent runs: " + ", ".join(runs)) if runs else "the log holds no run")
+
+
 def fetch(con, decision_id: str, run_id: str | None = None) -> dict[str, Any]:
+    """Everything about one decision, read back from the log."""
+    _check_log(con, run_id)
+    try:
+        return _fetch(con, decision_id, run_id)
+    except duckdb.Error as exc:  # tables of those names with other columns: another program's file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = (first.partition(" Error: ")[2] or first).rstrip("!. ")
+        raise UsageError(f"the file is not an accord decision log of this version: {first[:1].lower()}{first[1:]}",
+                         help="give a log written by accord run or accord dry-run --db") from None
+
+
+def _fetch(con, decision_id: str, run_id: str | None) -> dict[str, Any]:
     sql = (f"SELECT {', '.join('d.' + c for c in _COLUMNS)} FROM decisions d JOIN runs r USING (run_id) "
            "WHERE d.decision_id = ?" + (" AND d.run_id = ?" if run_id else "") +
            " ORDER BY r.started_at DESC LIMIT 1")

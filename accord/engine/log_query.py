@@ -38,7 +38,9 @@ def open_read_only(path: str) -> duckdb.DuckDBPyConnection:
     from accord.engine.logdb import describe_open_error
 
     try:
-        con = duckdb.connect(path, read_only=True, config={"enable_external_access": False})
+        con = duckdb.connect(path, read_only=True, config={"enable_external_access": False,
+                                                           "autoinstall_known_extensions": False,
+                                                           "autoload_known_extensions": False})
     except duckdb.Error as exc:
         raise describe_open_error(path, exc) from None
     con.execute("SET TimeZone='UTC'")

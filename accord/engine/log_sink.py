@@ -49,15 +49,29 @@ class JsonLinesSink:
                 text = orjson.dumps(orjson.loads(text)).decode("utf-8")
             lines.append(text)
         if lines:
-            self._stream.write("\n".join(lines) + "\n")
-            self._stream.flush()
+            try:
+                self._stream.write("\n".join(lines) + "\n")
+                self._stream.flush()
+            except BrokenPipeError:
+                raise UsageError(
+                    "the reader of the outbox closed standard output before the run finished",
+                    help="the outbox stays in the log: run again with --resume to go on and deliver the rest",
+                ) from None
+            except OSError as exc:  # a full disk, a vanished mount: the user's to fix, nothing is lost
+                raise UsageError(
+                    f"cannot write the outbox to '{self.target}': {(exc.strerror or str(exc)).lower()}",
+                    help="the outbox stays in the log: fix the target and run again with --resume to deliver it",
+                ) from None
         return len(lines)
 
     def close(self) -> None:
-        if self._owned:
-            self._stream.close()
-        else:
-            self._stream.flush()
+        try:
+            if self._owned:
+                self._stream.close()
+            else:
+                self._stream.flush()
+        except OSError:  # the failure was reported by `write`; closing must not hide it
+            pass
 
     def __enter__(self) -> JsonLinesSink:
         return self

@@ -49,7 +49,7 @@ def describe_open_error(path: str, exc: duckdb.Error) -> UsageError:
             f"log file '{name}' is in use by another process",
             help="wait for that run to finish, or give another file with --db",
         )
-    if "not a valid DuckDB database" in text:
+    if "not a valid DuckDB database" in text or "sqlite" in lowered or "extension" in lowered:
         return UsageError(
             f"'{name}' is not a duckdb log file",
             help="give a new file name, or a log written by accord run --db",
@@ -66,7 +66,9 @@ def describe_open_error(path: str, exc: duckdb.Error) -> UsageError:
 def connect(path: str | None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB connection in UTC; None is an in-memory database."""
     try:
-        con = duckdb.connect(":memory:" if path is None else path, read_only=read_only)
+        # never fetch an extension: a SQLite (or other) file given as the log must be refused, not downloaded for
+        con = duckdb.connect(":memory:" if path is None else path, read_only=read_only,
+                             config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     except duckdb.Error as exc:
         raise describe_open_error(path or ":memory:", exc) from None
     con.execute("SET TimeZone='UTC'")
@@ -191,6 +193,11 @@ class DuckDBLog:
         run_id, position, outbox_seq, delivered, state = row
         return run_id, position, outbox_seq, delivered, bytes(state) if state is not None else b""
 
+    def run_policy(self, run_id: str) -> tuple[str, str, str] | None:
+        """(policy, version, policy hash) the run was started with; None when the log has no such run."""
+        return self.con.execute(
+            "SELECT policy, policy_version, policy_hash FROM runs WHERE run_id = ?", [run_id]).fetchone()
+
     def has_run_of_source(self, source: str) -> bool:
         """Whether any run over `source` is in the log (a fresh run over it must say --resume)."""
         return (
@@ -245,6 +252,9 @@ class NullLog:
         pass
 
     def latest_checkpoint(self, source: str) -> None:
+        return None
+
+    def run_policy(self, run_id: str) -> None:
         return None
 
     def has_run_of_source(self, source: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gc
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,10 +97,16 @@ def execute(
     state_every: int = STATE_EVERY,
 ) -> RunResult:
     """Run a plan over a source; the returned log stays open (close it when done)."""
+    if mode not in ("dry-run", "run"):
+        raise UsageError(f"unknown mode '{mode}'", help="a run's mode is 'dry-run' or 'run'")
+    if mode == "dry-run" and sink is not None:
+        raise UsageError("a dry run never delivers the outbox", help="use mode 'run' (accord run) to deliver to a sink")
     owned = log is None
     if log is None:
         log = DuckDBLog.open(db) if logging else NullLog.open()
     src = source.describe()
+    if src != "-":  # `./ev.jsonl` and `ev.jsonl` are one source: a second run over it is refused, a resume finds it
+        src = os.path.normpath(src)
     state = None
     run_id = None
     delivered = 0
@@ -109,6 +116,15 @@ def execute(
             checkpoint = log.latest_checkpoint(src)
             if checkpoint is not None and resume:
                 run_id, committed, _, delivered, blob = checkpoint
+                started = log.run_policy(run_id)
+                if started is not None and started[2] != plan.policy_hash:
+                    # the records re-derived from the last snapshot, and every later one, must see the same rules
+                    raise UsageError(
+                        f"log '{db}' holds a run of '{src}' under another policy: '{started[0]}' version "
+                        f"{started[1]} (hash {started[2][:12]}), not '{plan.policy}' version {plan.version} "
+                        f"(hash {plan.policy_hash[:12]})",
+                        help="resume with the policy the run started with, or write this one to another --db file",
+                    )
                 state = load_state(blob)
             elif log.has_run_of_source(src) and not resume:
                 raise UsageError(

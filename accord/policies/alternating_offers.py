@@ -35,10 +35,15 @@ from dataclasses import dataclass, field
 from .issues import UTILITY_SCALE, Issue, normalize_weights, scaled_utilities
 from .strategies import Strategy, time_fraction
 
-__all__ = ["TOLERANCE", "PartySetup", "OfferRecord", "NegotiationResult", "negotiate"]
+__all__ = ["MAX_OUTCOMES", "TOLERANCE", "PartySetup", "OfferRecord", "NegotiationResult", "negotiate"]
 
 #: Utilities and targets are compared with this tolerance (language section 6).
 TOLERANCE = 1e-9
+
+#: The largest outcome space a negotiation may have: every outcome's utilities are computed and sorted, so
+#: 10 million outcomes take gigabytes and seconds per negotiation. Past it the setup is refused (the rule
+#: that starts the negotiation errs, fail safe) instead of the run running out of memory.
+MAX_OUTCOMES = 1_000_000
 
 ACCEPTED = "accepted"
 REJECTED = "rejected"
@@ -229,6 +234,11 @@ def _check(issues: Sequence[Issue], parties: Sequence[PartySetup], max_rounds: i
         raise ValueError(f"issue '{dup}' is given twice")
     if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
         raise ValueError(f"max_rounds must be an integer of at least 1, got {max_rounds!r}")
+    size = 1
+    for issue in issues:
+        size *= max(len(issue.values), 1)
+    if size > MAX_OUTCOMES:
+        raise ValueError(f"the issues make {size:,} outcomes, more than {MAX_OUTCOMES:,}: use fewer steps or options")
 
 
 def negotiate(

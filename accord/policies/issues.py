@@ -103,6 +103,10 @@ def _spaced_values(low, high, steps: int) -> tuple:
     return (low_f, *inner, high_f)
 
 
+#: A range's values are all built and scored: more than this many cannot make a usable negotiation.
+MAX_STEPS = 1_000_000
+
+
 def range_issue(name: str, low, high, steps: int, prefs: Mapping[str, str]) -> Issue:
     """A numeric issue considered at ``steps`` evenly spaced values.
 
@@ -122,6 +126,8 @@ def range_issue(name: str, low, high, steps: int, prefs: Mapping[str, str]) -> I
         raise ValueError(f"issue '{name}': steps must be an integer, got {steps!r}")
     if steps < 2 and low != high:
         raise ValueError(f"issue '{name}': steps must be at least 2, got {steps}")
+    if steps > MAX_STEPS:
+        raise ValueError(f"issue '{name}': steps must be at most {MAX_STEPS:,}, got {steps:,}")
     if not prefs:
         raise ValueError(f"issue '{name}': no party preference given")
     values = _spaced_values(low, high, steps)

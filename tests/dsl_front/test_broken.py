@@ -67,7 +67,15 @@ CASES = [
     ("e0605_weights.yaml", "E0605", 17, 76),
     ("e0606_preference_party.yaml", "E0606", 17, 45),
     ("e0607_range_and_options.yaml", "E0607", 17, 33),
+    ("e0608_outcome_space.yaml", "E0608", 11, 3),
 ]
+
+
+def test_the_outcome_space_limit_is_the_strategy_librarys():
+    from accord.dsl.model_build import _Builder
+    from accord.policies.alternating_offers import MAX_OUTCOMES
+
+    assert _Builder.MAX_OUTCOMES == MAX_OUTCOMES
 
 
 def _read(name: str, monkeypatch: pytest.MonkeyPatch):

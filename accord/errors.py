@@ -34,6 +34,19 @@ class Diagnostic:
     help: str | None = None
     severity: str = "error"
 
+    # the fields of language section 8 (`{file, line, column, code, severity, message, help}`) as attributes too
+    @property
+    def file(self) -> str:
+        return self.span.file
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def column(self) -> int:
+        return self.span.column
+
     def sort_key(self) -> tuple:
         return (self.span.file, self.span.line, self.span.column, self.code, self.message)
 

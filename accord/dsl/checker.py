@@ -388,6 +388,11 @@ class Checker:
                 if t.value not in self.agents and t.value not in self.negotiations:
                     self.error("E0209", f"constraint '{c.name}' applies to '{t.value}', which is not an agent or negotiation",
                                t.span, suggest(t.value, list(self.agents) + list(self.negotiations)))
+                elif t.value in self.agents and self.agents[t.value].role == "perception":
+                    # a perception agent computes signals and fires no rule: the constraint would never be checked
+                    self.error("E0209", f"constraint '{c.name}' applies to perception agent '{t.value}', which makes "
+                               "no decision to check", t.span,
+                               help=f"apply it to the decision or action agents that read '{t.value}'")
             for t in targets:
                 for scope in self.scopes_for(t, f"constraint '{c.name}'"):
                     self.expression(c.check, scope, guard=True)

@@ -162,8 +162,8 @@ def _alternating(neg: Negotiation, scope: dict, logging: bool, blocked: dict[str
         else:
             low = _number(i.low.fn(scope), f"the low end of issue '{i.name}'")
             high = _number(i.high.fn(scope), f"the high end of issue '{i.name}'")
-            if low > high:
-                raise EvaluationError(f"issue '{i.name}' has an empty range [{low}, {high}]")
+            if low > high:  # utility runs from each party's worst end to its best: the order ends are written in
+                low, high = high, low  # does not matter (section 6)
             issues.append(range_issue(i.name, low, high, i.steps, dict(i.prefs)))
     parties, agent_of, other, blocks = _setup(neg)
     allowed = None

@@ -274,3 +274,35 @@ def test_every_warning_code_is_documented_with_its_fixture_output(monkeypatch):
     for rendered, _ in shown:
         _, diags = check_file(rendered.split(":", 1)[0])
         assert "\n".join(d.render() for d in diags) == rendered
+
+
+CONSTRAINT_TARGETS = [
+    ("a perception agent makes no decision to check", """
+agents:
+  p: { role: perception, signals: { big: event.n > 1 } }
+  d: { role: decision, reads: [p], rules: [ { when: p.big, decide: go } ] }
+constraints:
+  - { name: c, applies_to: [p], check: p.big }
+""", [("E0209", "error", 11, 29)]),
+    ("decision and action agents and negotiations are fine", """
+agents:
+  p: { role: perception, signals: { big: event.n > 1 } }
+  d: { role: decision, reads: [p], rules: [ { when: p.big, decide: go } ] }
+constraints:
+  - { name: c, applies_to: [d], check: d.decision == "go" }
+""", []),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), [c[1:] for c in CONSTRAINT_TARGETS],
+                         ids=[c[0] for c in CONSTRAINT_TARGETS])
+def test_what_a_constraint_may_apply_to(tmp_path, body, expected):
+    _, found, _ = run(tmp_path, body)
+    assert found == expected
+
+
+def test_diagnostics_carry_the_section_8_fields_as_attributes(tmp_path):
+    _, _, diags = run(tmp_path, CONSTRAINT_TARGETS[0][1])
+    (d,) = diags
+    assert (d.file, d.line, d.column, d.code, d.severity) == (str(tmp_path / "p.yaml"), 11, 29, "E0209", "error")
+    assert d.to_json()["line"] == d.line

@@ -207,6 +207,11 @@ class _Checker:
 
     # ----- the file ------------------------------------------------------------------------------
     def top(self, root: Node) -> TestFile | None:
+        if isinstance(root, YMap) and "accord" in root and "agents" in root and "tests" not in root:
+            # a policy given where its test file belongs: one message, not one per policy key
+            self.add(SHAPE, "this is a policy file, not a test file", root.span,
+                     "give the policy's test file (e.g. policy.test.yaml), which names this policy under 'policy:'")
+            return None
         m = self.mapping(root, "a test file", TOP_KEYS, "a test file names a 'policy' and lists its 'tests'")
         if m is None:
             return None

@@ -138,6 +138,8 @@ def test_missing_file_and_directory_are_usage_errors(cli):
     ("policy: p.yaml\ntests:\n  - name: t\n    events: []\n    expect: {}\n", "{f}:5:13: error[T0104]: 'expect' is empty"),
     ("policy: p.yaml\ntests:\n  - name: t\n    events: []\n    expect: { escalations: [ { source: trusst } ] }\n",
      "{f}:5:40: error[T0104]: unknown escalation source 'trusst'\n  help: did you mean 'trust'?"),
+    ("accord: 1\npolicy: p\nversion: '1'\nowner: o\ncase: { key: event.k }\nagents: {}\n",
+     "{f}:1:1: error[T0101]: this is a policy file, not a test file"),
     ("policy: p.yaml\ntests:\n  - name: t\n    events: []\n    expect: { cases: 0, cases: 1 }\n",
      "{f}:5:25: error[E0102]: duplicate key 'cases'"),
 ])

@@ -112,7 +112,17 @@ def _kind(value: Any) -> str:
 
 
 def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text else text
+    """Lowercase a message's first letter, unless its first word is an acronym or a name.
+
+    `Expected value` becomes `expected value`; `UTF-8 byte order mark`, `I/O error` and
+    `JSON ...` keep their capitals (another capital in the first word).
+    """
+    if not text:
+        return text
+    first_word = text.split(None, 1)[0]
+    if any(c.isupper() for c in first_word[1:]):
+        return text
+    return text[:1].lower() + text[1:]
 
 
 def parse_object(text: str) -> tuple[dict | None, str | None]:
@@ -150,7 +160,7 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def _read_lines(
-    stream: IO, limit: int = MAX_RECORD_BYTES, read_size: int = _READ
+    stream: IO, limit: int = MAX_RECORD_BYTES, read_size: int = _READ, cr: bool = False
 ) -> Iterator[tuple[int, bytes, bool]]:
     """Yield the lines of a stream as (1-based number, bytes, over-long).
 
@@ -162,6 +172,9 @@ def _read_lines(
     `limit` bytes before its LF) is yielded once, as its first bytes with
     `overlong` set; the rest is read and dropped. Text streams (a `StringIO`
     given as stdin) are encoded back to UTF-8.
+
+    With `cr`, a lone CR ends a line too (old Mac files; CSV reads so): every
+    CRLF and CR becomes LF before lines are cut, so line numbers count them.
     """
     read = stream.read
     text_mode = isinstance(stream, io.TextIOBase)
@@ -181,7 +194,7 @@ def _read_lines(
     number = 0
     carry = b""  # the start of a line whose end is not read yet (at most `limit` bytes)
     skipping = False  # inside an over-long line already yielded: drop bytes up to its end
-    for chunk in chunks():
+    for chunk in _cr_to_lf(chunks()) if cr else chunks():
         pieces = chunk.split(b"\n")
         if skipping:
             if len(pieces) == 1:
@@ -203,6 +216,19 @@ def _read_lines(
             carry, skipping = b"", True
     if carry:  # the last line, without a newline
         yield (number + 1, carry, False)
+
+
+def _cr_to_lf(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks with CRLF and lone CR turned into LF (a CR ending a chunk waits for the next)."""
+    pending = b""
+    for chunk in chunks:
+        chunk = pending + chunk
+        pending = b""
+        if chunk.endswith(b"\r"):
+            chunk, pending = chunk[:-1], b"\r"
+        yield chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if pending:
+        yield b"\n"
 
 
 # -- JSON lines ----------------------------------------------------------------------------
@@ -307,7 +333,7 @@ class JsonArraySource(EventSource):
             while not head:  # skip a BOM and leading whitespace
                 chunk = stream.read(_CHUNK)
                 if not chunk:
-                    return  # an empty file holds no events
+                    return  # an empty or blank file holds no events, like an empty .jsonl or .csv (docs/log.md)
                 if first and chunk.startswith(b"\xef\xbb\xbf"):
                     chunk = chunk[3:]
                 first = False
@@ -397,14 +423,20 @@ class JsonArraySource(EventSource):
 
 # -- CSV -----------------------------------------------------------------------------------
 
+_INF = float("inf")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # the expression language's int (int64)
 
 
 def csv_cell(text: str) -> Any:
     """Type one CSV cell: JSON numbers and `true`/`false` become values, the rest stays text.
 
     `00123`, `1,5`, `+1`, `NaN` and `null` are not JSON numbers or booleans, so
-    they stay strings; leading zeros in ids survive.
+    they stay strings; leading zeros in ids survive. A number no 64-bit value
+    holds exactly stays text too: an integer outside the int64 range (a
+    30-digit account number) and a float that overflows to infinity (`1e400`).
     """
     if text == "true":
         return True
@@ -412,7 +444,13 @@ def csv_cell(text: str) -> Any:
         return False
     m = _NUMBER.fullmatch(text)
     if m:
-        return float(text) if (m.group(1) or m.group(2)) else int(text)
+        if m.group(1) or m.group(2):
+            value = float(text)
+            return value if value not in (_INF, -_INF) else text
+        if len(text) > 20:  # more digits than any int64 (and than `int()` converts past 4300)
+            return text
+        value = int(text)
+        return value if _INT_MIN <= value <= _INT_MAX else text
     return text
 
 
@@ -421,7 +459,12 @@ class CsvSource(EventSource):
 
     Empty cells are omitted; a row with fewer cells than the header omits the
     missing ones; a row with more cells is dead. Quoted cells may span lines.
-    Blank lines are skipped.
+    Blank lines are skipped. Lines end with LF, CRLF or CR alone.
+
+    The reader is strict: a quoted cell must end at a comma or the line end,
+    and a quote still open at the end of the file is an error, so a stray
+    quote cannot swallow the rows after it into one cell unseen. Such a row is
+    dead, its raw text the lines it took (up to `MAX_RECORD_BYTES`).
     """
 
     def __init__(self, spec: str, name: str, path: str):
@@ -431,40 +474,46 @@ class CsvSource(EventSource):
     def _records(self, start: int) -> Iterator[RawEvent]:
         if csv.field_size_limit() < MAX_RECORD_BYTES:
             csv.field_size_limit(MAX_RECORD_BYTES)
-        # what the line feeder saw while the reader built the current row
-        seen = {"overlong": False, "bad_utf8": False, "first": 0}
+        # what the line feeder saw while the reader built the current row: flags, its first line,
+        # and its text (kept for a row the reader rejects, whose cells are lost)
+        seen: dict[str, Any] = {"overlong": False, "bad_utf8": False, "first": 0, "lines": [], "size": 0}
 
         def lines(stream: IO) -> Iterator[str]:
-            for number, data, overlong in _read_lines(stream):
+            for number, data, overlong in _read_lines(stream, cr=True):
                 if not seen["first"]:
                     seen["first"] = number
                 if overlong:
                     seen["overlong"] = True
+                    seen["lines"].append(_prefix(data))
                     yield "\n"
                     continue
                 text, error = _decode(data)
                 seen["bad_utf8"] = seen["bad_utf8"] or error is not None
+                if seen["size"] < MAX_RECORD_BYTES:
+                    seen["lines"].append(text)
+                    seen["size"] += len(text) + 1
                 yield text + "\n"
 
         with open(self._path, "rb") as stream:
-            reader = csv.reader(lines(stream), strict=False)
+            reader = csv.reader(lines(stream), strict=True)
             try:
                 header = [h.strip() for h in next(reader)]
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise UsageError(f"the csv header of '{self.spec}' does not parse: {exc}") from None
+                why = _csv_error(exc, seen)
+                raise UsageError(f"the csv header of '{self.spec}' does not parse: {why}") from None
             self._check_header(header, seen)
             position = 0
             while True:
-                seen.update(overlong=False, bad_utf8=False, first=0)
+                seen.update(overlong=False, bad_utf8=False, first=0, lines=[], size=0)
                 error = None
                 try:
                     cells = next(reader)
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    cells, error = [], f"not csv: {_lower_first(str(exc))}"
+                    cells, error = [], f"not csv: {_csv_error(exc, seen)}"
                 if not cells and error is None and not seen["overlong"]:
                     continue  # a blank line
                 if position >= start:
@@ -486,13 +535,14 @@ class CsvSource(EventSource):
         self, position: int, header: list[str], cells: list[str], error: str | None, seen: dict
     ) -> RawEvent:
         ref = self._ref(seen["first"])
+        if error:  # the reader lost the cells: the raw text is the lines the row took
+            text = "\n".join(seen["lines"])
+            return RawEvent(position, ref, text[:MAX_RECORD_BYTES], None, error)
         raw_cells = orjson.dumps(cells).decode()
         if seen["overlong"]:
             return RawEvent(position, ref, raw_cells[:RAW_PREFIX_BYTES], None, _too_long("line"))
         if seen["bad_utf8"]:
             return RawEvent(position, ref, raw_cells, None, "not utf-8")
-        if error:
-            return RawEvent(position, ref, raw_cells, None, error)
         if len(cells) > len(header):
             why = f"row has {len(cells)} cells but the header has {len(header)}"
             return RawEvent(position, ref, raw_cells, None, why)
@@ -500,11 +550,69 @@ class CsvSource(EventSource):
         return RawEvent(position, ref, orjson.dumps(data).decode(), data, None)
 
 
+def _csv_error(exc: csv.Error, seen: dict) -> str:
+    """Python's csv message for a row, said in terms of the file's lines."""
+    message = str(exc)
+    first = seen["first"] or 1
+    opened, closed = _quote_lines("\n".join(seen["lines"]), first)
+    if message.startswith("unexpected end of data"):
+        return f"a quote opened on line {opened} is never closed"
+    if message.startswith("',' expected after"):
+        if closed is not None and closed != opened:
+            return (f"the quote opened on line {opened} closes on line {closed} with text after it; "
+                    "a quoted cell ends at ',' or the line end")
+        return f"text after the closing quote of a cell on line {closed or opened}; a quoted cell ends at ',' or the line end"
+    if message.startswith("field larger than field limit"):
+        return f"cell longer than {MAX_RECORD_BYTES} bytes (from line {first})"
+    return _lower_first(message)
+
+
+def _quote_lines(text: str, first: int) -> tuple[int, int | None]:
+    """Where the row's offending quoted cell opens and, if it does, where its quote closes.
+
+    Follows the csv dialect (a quote opens a cell only at its start, `""` inside
+    is a quote) up to the first closing quote that text follows, or the end.
+    """
+    line = opened = first
+    closed = None
+    quoted = False
+    at_start = True
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if quoted:
+            if c == '"':
+                if i + 1 < n and text[i + 1] == '"':
+                    i += 1
+                else:
+                    quoted, closed, at_start = False, line, False
+                    if i + 1 < n and text[i + 1] not in ",\n":
+                        return opened, closed
+            elif c == "\n":
+                line += 1
+        elif c == '"' and at_start:
+            quoted, opened, closed, at_start = True, line, None, False
+        elif c == ",":
+            at_start = True
+        elif c == "\n":
+            line += 1
+            at_start = True
+        else:
+            at_start = False
+        i += 1
+    return opened, closed
+
+
 # -- Parquet -------------------------------------------------------------------------------
 
 
 def _jsonable(value: Any) -> Any:
-    """Turn an Arrow cell (as Python) into a JSON value; timestamps become RFC 3339 text."""
+    """Turn an Arrow cell (as Python) into a JSON value; timestamps become RFC 3339 text.
+
+    NaN and infinities become null, as JSON has neither (and as the log's JSON writes them).
+    """
+    if isinstance(value, float):
+        return value if value - value == 0.0 else None  # inf - inf and nan - nan are nan
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
         return value.isoformat()
     if isinstance(value, dict):
@@ -512,7 +620,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        if not value.is_finite():
+            return None
+        return int(value) if value == value.to_integral_value() else _jsonable(float(value))
     if isinstance(value, bytes):
         try:
             return value.decode("utf-8")
@@ -523,13 +633,73 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+class _Unreadable:
+    """A parquet cell Python cannot hold (a timestamp after year 9999, a date32 past `timedelta`)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _cell_text(column: Any, row: int) -> str:
+    """A parquet cell as Arrow prints it: for a value Python cannot hold, and for the dead row's raw."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cell = column.slice(row, 1)
+    try:
+        text = pc.cast(cell, pa.string())[0].as_py()
+    except Exception:  # nested types do not cast to text
+        text = " ".join(cell.to_string().split())
+        text = text[1:-1].strip() if text.startswith("[") and text.endswith("]") else text
+    text = str(text)
+    m = re.fullmatch(r"<value out of range: (.*)>", text)
+    return m.group(1) if m else text
+
+
+def _batch_rows(batch: Any) -> list[dict]:
+    """The rows of a record batch as dicts; a cell Python cannot hold is an `_Unreadable`."""
+    try:
+        return batch.to_pylist()
+    except Exception:  # pyarrow raises OverflowError or ValueError for the cell; find it, column by column
+        pass
+    names = batch.schema.names
+    columns = []
+    for column in batch.columns:
+        try:
+            columns.append(column.to_pylist())
+        except Exception:
+            values = []
+            for r in range(len(column)):
+                try:
+                    values.append(column[r].as_py())
+                except Exception:
+                    values.append(_Unreadable(_cell_text(column, r)))
+            columns.append(values)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _fits_json(value: Any) -> bool:
+    try:
+        orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits
+        return False
+    return True
+
+
 class ParquetSource(EventSource):
     """A `.parquet` file, read batch by batch; `ref` is the 1-based row number.
 
-    Null cells are omitted (like empty CSV cells); timestamps become RFC 3339
-    strings (a timestamp column without a zone gives text without an offset,
-    read in the policy's timezone); decimals become numbers; binary cells
-    become text, or base64 when they are not UTF-8.
+    Null cells are omitted (like empty CSV cells), and so are NaN and infinite
+    floats, which JSON cannot carry (inside a list or struct they become null);
+    timestamps become RFC 3339 strings (a timestamp column without a zone gives
+    text without an offset, read in the policy's timezone); decimals become
+    numbers; binary cells become text, or base64 when they are not UTF-8.
+
+    A row holding a value that Python or JSON cannot carry (a timestamp after
+    year 9999, a date out of Python's range, a whole decimal beyond 64 bits)
+    is dead: `column 'x': value out of range: '<the value>' (<arrow type>)`.
     """
 
     def __init__(self, spec: str, name: str, path: str):
@@ -560,12 +730,33 @@ class ParquetSource(EventSource):
                 if position + batch.num_rows <= start:
                     position += batch.num_rows
                     continue
-                for row in batch.to_pylist():
+                first = position
+                for row in _batch_rows(batch):
                     if position >= start:
-                        data = {k: _jsonable(v) for k, v in row.items() if v is not None}
-                        raw = orjson.dumps(data).decode()
-                        yield RawEvent(position, self._ref(position + 1), raw, data, None)
+                        yield self._event(position, row, batch, position - first)
                     position += 1
+
+    def _event(self, position: int, row: dict, batch: Any, index: int) -> RawEvent:
+        ref = self._ref(position + 1)
+        data = {}
+        for k, v in row.items():
+            if v is not None and (v := _jsonable(v)) is not None:
+                data[k] = v
+        try:
+            return RawEvent(position, ref, orjson.dumps(data).decode(), data, None)
+        except TypeError:
+            pass
+        # a cell Python could not hold, or a value beyond JSON (an integer past 64 bits)
+        error = None
+        for k, v in data.items():
+            if isinstance(v, _Unreadable) or not _fits_json(v):
+                column = batch.column(batch.schema.get_field_index(k))
+                text = v.text if isinstance(v, _Unreadable) else _cell_text(column, index)
+                data[k] = text
+                if error is None:
+                    error = f"column '{k}': value out of range: '{text}' ({column.type})"
+        raw = orjson.dumps(data).decode()
+        return RawEvent(position, ref, raw, None, error or "value out of range")
 
 
 # -- opening -------------------------------------------------------------------------------
@@ -579,7 +770,11 @@ def open_source(spec: str, *, stdin: IO | None = None) -> EventSource:
     `stdin` replaces `sys.stdin` for `-` (tests, embedding); binary or text.
     """
     if spec == "-":
-        stream = stdin if stdin is not None else sys.stdin.buffer
+        stream = stdin
+        if stream is None:
+            if sys.stdin is None or sys.stdin.closed:  # `accord ... --events - <&-`
+                raise UsageError("standard input is closed", help="pipe events in, or give a file with --events")
+            stream = getattr(sys.stdin, "buffer", sys.stdin)
         return JsonLinesSource(spec, "stdin", stream=stream)
     ext = os.path.splitext(spec)[1].lower()
     form = _FORMS.get(ext)

@@ -170,7 +170,7 @@ def _plan(policy: Path):
 def _source(events: str):
     from accord.engine.sources import open_source
 
-    return open_source(events, stdin=sys.stdin.buffer if events == "-" else None)
+    return open_source(events)  # `-` reads standard input (and says so when it is closed)
 
 
 def _progress(source):

@@ -137,3 +137,14 @@ def test_the_strategy_library_refuses_an_outcome_space_no_run_could_hold():
     parties = [PartySetup("b", make_strategy("linear", None, 0.0)), PartySetup("s", make_strategy("linear", None, 0.0))]
     with pytest.raises(ValueError, match="1,002,001 outcomes, more than 1,000,000"):
         negotiate(issues, parties, 4)
+
+
+def test_closed_standard_input_is_a_message(project):
+    import shlex
+    import subprocess
+    import sys
+
+    cmd = f"{shlex.quote(sys.executable)} -m accord.cli dry-run p.yaml --events - <&-"
+    p = subprocess.run(["bash", "-c", cmd], cwd=project, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2
+    assert p.stderr.startswith("error: standard input is closed") and "Traceback" not in p.stderr

@@ -146,7 +146,8 @@ def _setup(neg: Negotiation) -> tuple:
     agent_of = {p.name: p.agent for p in neg.parties}
     other = {neg.parties[0].name: neg.parties[1].name, neg.parties[1].name: neg.parties[0].name}
     blocks = tuple((c.name, c.check.fn) for c in neg.constraints if c.on_violation == "block")
-    setup = (parties, agent_of, other, blocks)
+    soft = any(c.on_violation != "block" for c in neg.constraints)  # checked on the offers made, after the run
+    setup = (parties, agent_of, other, blocks, soft)
     if len(_SETUPS) >= 256:
         _SETUPS.clear()
     _SETUPS[id(neg)] = (neg, setup)
@@ -165,15 +166,27 @@ def _alternating(neg: Negotiation, scope: dict, logging: bool, blocked: dict[str
             if low > high:  # utility runs from each party's worst end to its best: the order ends are written in
                 low, high = high, low  # does not matter (section 6)
             issues.append(range_issue(i.name, low, high, i.steps, dict(i.prefs)))
-    parties, agent_of, other, blocks = _setup(neg)
+    parties, agent_of, other, blocks, soft = _setup(neg)
     allowed = None
     if blocks:
         def allowed(offer: dict) -> bool:
-            """A `block` constraint forbids an offer; an error counts as a violation."""
-            return _allowed(blocks, scope, offer, blocked)
+            """A `block` constraint forbids an offer; an error counts as a violation (inline: a hot path)."""
+            scope["offer"] = offer
+            try:
+                for name, check in blocks:
+                    try:
+                        if check(scope) is True:
+                            continue
+                    except EvaluationError:
+                        pass
+                    blocked[name] = blocked.get(name, 0) + 1
+                    return False
+                return True
+            finally:
+                scope.pop("offer", None)
     result = negotiate(issues, parties, neg.max_rounds, allowed)
     outputs = {"agreed": result.agreed, "outcome": result.outcome, "rounds": result.rounds, "utility": result.utility}
-    made = [(o.round, o.party, o.offer) for o in result.offers if o.response != "blocked"] if neg.constraints else ()
+    made = [(o.round, o.party, o.offer) for o in result.offers if o.response != "blocked"] if soft else ()
     if not logging:
         return outputs, (), (), made
     offers = [(o.round, o.party, o.offer, o.utility, o.response) for o in result.offers]
@@ -227,7 +240,7 @@ def _contract_net(neg: Negotiation, scope: dict, logging: bool, blocked: dict[st
             bids.append(Bid(party, bidder, proposal, score))
     finally:
         scope.pop("bidder", None)
-    made = [(0, b.party, b.proposal) for b in bids] if neg.constraints else ()
+    made = [(0, b.party, b.proposal) for b in bids] if any(c.on_violation != "block" for c in neg.constraints) else ()
     winner = award(bids, neg.award_direction)
     edges = []
     if logging:  # the offers and edges are log rows only

@@ -617,6 +617,9 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list) and value and all(type(x) is tuple and len(x) == 2 for x in value):
+        # an Arrow map cell comes as (key, value) pairs: an object, so `event.m.key` reads it (keys as text)
+        return {k if isinstance(k, str) else str(_jsonable(k)): _jsonable(v) for k, v in value}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, decimal.Decimal):

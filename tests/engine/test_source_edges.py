@@ -197,6 +197,20 @@ def test_parquet_nan_and_infinity_are_null(tmp_path):
     assert orjson.loads(first.raw) == first.data == rows[0]["payload"]
 
 
+def test_parquet_map_cells_are_objects(tmp_path):
+    t = pa.table({
+        "type": ["a", "a"],
+        "cid": ["1", "2"],
+        "m": pa.array([[("p", 1), ("q", 2)], [("r", 3)]], type=pa.map_(pa.string(), pa.int64())),
+        "mi": pa.array([[(1, "one")], [(2, "two")]], type=pa.map_(pa.int64(), pa.string())),
+        "pairs": pa.array([[[1, 2]], [[3, 4]]]),  # a list of lists stays a list
+    })
+    rows = dry_run(tmp_path, "map.parquet", t)
+    assert [r["payload"]["m"] for r in rows] == [{"p": 1, "q": 2}, {"r": 3}]
+    assert [r["payload"]["mi"] for r in rows] == [{"1": "one"}, {"2": "two"}]
+    assert [r["payload"]["pairs"] for r in rows] == [[[1, 2]], [[3, 4]]]
+
+
 def test_parquet_bad_cell_in_a_struct_names_its_column(tmp_path):
     dates = pa.array([2**31 - 1, 0], pa.int32()).cast(pa.date32())
     t = pa.table({"type": ["a", "a"], "cid": ["1", "2"], "s": pa.StructArray.from_arrays([dates], names=["x"])})

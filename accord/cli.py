@@ -156,9 +156,16 @@ def eval_(
 @command()
 def schema() -> None:
     """Print the policy file's JSON Schema (for editors with a YAML language server)."""
+    import json
     from importlib.resources import files
 
-    typer.echo(files("accord.schemas").joinpath("policy.schema.json").read_text(encoding="utf-8").rstrip())
+    schema = json.loads(files("accord.schemas").joinpath("policy.schema.json").read_text(encoding="utf-8"))
+    # An expression or value written as `null` is the expression null (decision 36). Accord tells `key: null`
+    # from an empty `key:` (an error) by the YAML text; JSON, and so an editor, cannot: allow null for editors.
+    for name in ("expression", "value"):
+        d = schema["$defs"][name]
+        d["type"] = [*d["type"], "null"]
+    typer.echo(json.dumps(schema, indent=2, ensure_ascii=False))
 
 
 def _plan(policy: Path):

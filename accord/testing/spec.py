@@ -125,6 +125,8 @@ def check_against_plan(tf: TestFile, plan: Plan) -> list[Diagnostic]:
                         c.name_in(agent, agent.value, agents, "agent", plan.policy)
                         if exp.kind != "negotiations" and agent.value in agents:
                             c.label_in(item.get("outcome"), agents[agent.value])
+                    elif agent is None and exp.kind in ("decisions", "no_decisions"):
+                        c.label_anywhere(item.get("outcome"), agents)
                     name = item.get("name")
                     if exp.kind == "negotiations" and isinstance(name, YScalar) and isinstance(name.value, str):
                         c.name_in(name, name.value, plan.negotiations, "negotiation", plan.policy)
@@ -403,14 +405,28 @@ class _Checker:
         self.add(UNKNOWN_NAME, f"policy '{policy}' has no {what} '{name}'", node.span, hint)
 
     def label_in(self, node: Node | None, agent) -> None:
-        if not (isinstance(node, YScalar) and isinstance(node.value, str)) or agent.role == "perception":
-            return
-        if agent.hit == "collect":
+        """An outcome the agent can never log would make a `no_decisions` expectation pass on a typo."""
+        if agent.role == "perception":
+            if isinstance(node, (YScalar, YSeq)) and not (isinstance(node, YScalar) and node.value is None):
+                self.add(UNKNOWN_NAME, f"agent '{agent.name}' is a perception agent: its decisions have no outcome",
+                         node.span, "expect its signals with 'outputs', or leave 'outcome' out")
             return
         labels = _labels(agent)
+        # a `collect` agent logs the list of the labels that fired: each of them must be one of its labels
+        items = list(node) if isinstance(node, YSeq) and agent.hit == "collect" else [node]
+        for item in items:
+            if isinstance(item, YScalar) and isinstance(item.value, str) and item.value not in labels:
+                hint = _suggest(item.value, labels) or f"its outcomes are {', '.join(sorted(labels))}"
+                self.add(UNKNOWN_NAME, f"agent '{agent.name}' never decides '{item.value}'", item.span, hint)
+
+    def label_anywhere(self, node: Node | None, agents: dict) -> None:
+        """An outcome expected without an agent must be one some agent can log."""
+        if not (isinstance(node, YScalar) and isinstance(node.value, str)):
+            return
+        labels = set().union(*(_labels(a) for a in agents.values() if a.role != "perception"))
         if node.value not in labels:
-            hint = _suggest(node.value, labels) or f"its outcomes are {', '.join(sorted(labels))}"
-            self.add(UNKNOWN_NAME, f"agent '{agent.name}' never decides '{node.value}'", node.span, hint)
+            hint = _suggest(node.value, labels) or "no agent of the policy decides it"
+            self.add(UNKNOWN_NAME, f"no agent decides '{node.value}'", node.span, hint)
 
 
 _FORM_HELP = {

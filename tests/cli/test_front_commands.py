@@ -92,6 +92,28 @@ def test_schema_is_json_schema_2020_12():
     assert {"accord", "policy", "agents", "case"} <= set(schema["properties"])
 
 
+def test_the_printed_schema_accepts_policies_that_write_null_as_an_expression(tmp_path):
+    import jsonschema
+    import yaml
+
+    schema = json.loads(runner.invoke(app, ["schema"]).output)
+    policy = tmp_path / "p.yaml"
+    policy.write_text("""accord: 1
+policy: p
+version: "1"
+owner: ops
+case: { key: event.k }
+agents:
+  s: { role: perception, signals: { nothing: null } }
+  d:
+    role: decision
+    reads: [s]
+    rules: [ { when: "true", decide: go, set: { discount: null }, do: [ { emit: { type: t, tag: null } } ] } ]
+""")
+    assert runner.invoke(app, ["validate", str(policy)]).exit_code == 0
+    jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(policy.read_text()))
+
+
 def test_validate_through_runner_many_files(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("accord: 1\npolicy: Bad\n")

@@ -150,3 +150,56 @@ def test_broken_test_files(tmp_path, monkeypatch, text, message):
     r = CliRunner().invoke(app, ["test", "t.test.yaml"])
     assert r.exit_code == 2, r.output
     assert message.format(f="t.test.yaml") in r.stderr
+
+
+LABELS_POLICY = """\
+accord: 1
+policy: labels
+version: "1"
+owner: ops
+case: { key: event.k }
+agents:
+  score: { role: perception, signals: { big: event.n > 5 } }
+  flags:
+    role: decision
+    hit: collect
+    reads: [score]
+    rules:
+      - { when: score.big, decide: risky }
+      - { when: event.n % 2 == 0, decide: even }
+  desk:
+    role: decision
+    reads: [score]
+    rules: [ { when: score.big, decide: review } ]
+    otherwise: { decide: pass }
+"""
+
+
+@pytest.mark.parametrize("expectation, message", [
+    ("no_decisions: [ { agent: flags, outcome: evn } ]",
+     "agent 'flags' never decides 'evn'\n  help: did you mean 'even'?"),
+    ("no_decisions: [ { agent: flags, outcome: [risky, evn] } ]",
+     "agent 'flags' never decides 'evn'\n  help: did you mean 'even'?"),
+    ("decisions: [ { agent: score, outcome: big } ]",
+     "agent 'score' is a perception agent: its decisions have no outcome"),
+    ("no_decisions: [ { outcome: reviw } ]", "no agent decides 'reviw'\n  help: did you mean 'review'?"),
+])
+def test_outcome_labels_no_agent_can_log_are_errors_of_the_test_file(tmp_path, monkeypatch, expectation, message):
+    (tmp_path / "p.yaml").write_text(LABELS_POLICY)
+    (tmp_path / "t.test.yaml").write_text(
+        "policy: p.yaml\ntests:\n  - name: t\n    events: [ { type: x, k: a, n: 4 } ]\n"
+        f"    expect: {{ {expectation} }}\n")
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["test", "t.test.yaml"])
+    assert r.exit_code == 2, r.output
+    assert f"error[T0202]: {message}" in r.stderr
+
+
+def test_collect_and_unnamed_outcomes_that_exist_pass(tmp_path, monkeypatch):
+    (tmp_path / "p.yaml").write_text(LABELS_POLICY)
+    (tmp_path / "t.test.yaml").write_text(
+        "policy: p.yaml\ntests:\n  - name: t\n    events: [ { type: x, k: a, n: 8 } ]\n"
+        "    expect: { decisions: [ { agent: flags, outcome: [risky, even] }, { outcome: review } ] }\n")
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["test", "t.test.yaml"])
+    assert r.exit_code == 0, r.output

@@ -192,14 +192,15 @@ def observed_graph(con, run_id: str, title: str) -> Graph:
         g.add(Node(f"negotiation:{name}", name, "negotiation", "negotiations", protocol or ""))
 
     def node_for(name: str, kind: str, end: str) -> str:
+        if (kind == "bid" and end == "source") or (kind == "award" and end == "target"):
+            # a bidder is a data row, never an agent, even when it bears an agent's name
+            return g.add(Node(f"bidder:{name}", name, "bidder", "bidders"))
         if name in agent_names:
             return f"agent:{name}"
         if name in negs:
             return f"negotiation:{name}"
         if kind == "raise" and end == "target":
             return g.add(Node(f"event:{name}", name, "event", "events"))
-        if (kind == "bid" and end == "source") or (kind == "award" and end == "target"):
-            return g.add(Node(f"bidder:{name}", name, "bidder", "bidders"))
         return g.add(Node(f"other:{name}", name, "other", "other"))
 
     rows = con.execute(
@@ -243,22 +244,28 @@ def _edge_label(e: Edge) -> str:
     return e.label if e.count is None else f"{e.label} {e.count}"
 
 
+def _line(text: str) -> str:
+    """A name on one text line: line breaks and tabs written as escapes, so a bidder named so cannot break
+    the layout."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+
+
 def to_text(g: Graph) -> str:
     lines = [f"{g.mode} graph of {g.title}", "", "nodes"]
     groups = _groups(g)
     width = max((len(GROUPS[name]) for name, _ in groups), default=0)
     for name, members in groups:
-        names = ", ".join(f"{n.name} ({n.detail})" if n.detail else n.name for n in members)
+        names = ", ".join(f"{_line(n.name)} ({_line(n.detail)})" if n.detail else _line(n.name) for n in members)
         lines.append(f"  {GROUPS[name]:<{width}}  {names}")
     lines += ["", "edges"]
     if not g.edges:
         lines.append("  (none)")
-    src_w = max((len(g.nodes[e.source].name) for e in g.edges), default=0)
+    src_w = max((len(_line(g.nodes[e.source].name)) for e in g.edges), default=0)
     lab_w = max((len(_edge_label(e)) for e in g.edges), default=0)
     for e in g.edges:
         arrow = "<->" if e.both else "-->"
-        lines.append(f"  {g.nodes[e.source].name:<{src_w}}  {_edge_label(e):<{lab_w}}  {arrow} "
-                     f"{g.nodes[e.target].name}")
+        lines.append(f"  {_line(g.nodes[e.source].name):<{src_w}}  {_edge_label(e):<{lab_w}}  {arrow} "
+                     f"{_line(g.nodes[e.target].name)}")
     return "\n".join(lines)
 
 
@@ -275,7 +282,8 @@ _MERMAID_SHAPES = {
 
 def _mermaid_text(text: str) -> str:
     """Text inside a quoted Mermaid label: quotes and angle brackets as entity codes."""
-    return text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    return (text.replace("#", "#35;").replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;")
+            .replace(">", "#gt;").replace("\r", " ").replace("\n", " "))
 
 
 def to_mermaid(g: Graph) -> str:
@@ -287,8 +295,7 @@ def to_mermaid(g: Graph) -> str:
         lines.append(f'  subgraph g{i}["{_mermaid_text(GROUPS[group])}"]')
         for n in members:
             left, right = _MERMAID_SHAPES.get(n.kind, _MERMAID_SHAPES["other"])
-            label = n.name if not n.detail else f"{n.name}<br/>{n.detail}"
-            text = _mermaid_text(label).replace("#lt;br/#gt;", "<br/>")
+            text = _mermaid_text(n.name) if not n.detail else f"{_mermaid_text(n.name)}<br/>{_mermaid_text(n.detail)}"
             lines.append(f"    {ids[n.key]}{left}{text}{right}")
         lines.append("  end")
     for e in g.edges:

@@ -175,3 +175,46 @@ def test_policy_that_does_not_validate(tmp_path):
     r = cli("graph", str(bad))
     assert r.exit_code == 1
     assert "error[E" in r.stderr and "the policy does not validate" in r.stderr
+
+
+NAMESAKE = """\
+case:
+  key: event.k
+agents:
+  buyer:
+    role: decision
+    reads: [pick]
+    rules: [ { name: tender, when: "true", decide: source, negotiate: pick } ]
+negotiations:
+  pick:
+    protocol: contract_net
+    manager: buyer
+    bidders: event.bidders
+    proposal: { price: bidder.price }
+    award: { minimize: proposal.price }
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "mermaid", "dot"])
+def test_a_bidder_named_like_an_agent_is_its_own_node(tmp_path, fmt):
+    db = tmp_path / "log.duckdb"
+    bidders = [{"name": "buyer", "price": 3}, {"name": "odd\nname #x", "price": 5}]
+    run_log(write_policy(tmp_path, NAMESAKE), [{"type": "x", "k": "a", "bidders": bidders}], db)
+    con = open_log(str(db))
+    try:
+        run_id = con.execute("SELECT run_id FROM runs").fetchone()[0]
+        g = observed_graph(con, run_id, "t")
+    finally:
+        con.close()
+    assert g.nodes["bidder:buyer"].group == "bidders" and g.nodes["agent:buyer"].kind == "agent"
+    assert {(x.source, x.kind, x.target) for x in g.edges} >= {("bidder:buyer", "bid", "agent:buyer"),
+                                                              ("agent:buyer", "award", "bidder:buyer")}
+    r = cli("graph", "--db", str(db), "--format", fmt)
+    assert r.exit_code == 0
+    if fmt == "text":
+        assert "odd\\nname #x" in r.stdout  # one line, the break written as an escape
+    if fmt == "mermaid":
+        check_mermaid(r.stdout)
+        assert "odd name #35;x" in r.stdout
+    if fmt == "dot":
+        check_dot(r.stdout)

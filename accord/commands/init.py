@@ -44,11 +44,15 @@ def register(command) -> None:
         width = max(len(p.name) for p in written)
         for p in written:
             typer.echo(f"  {p.name.ljust(width)}  {_DESCRIPTIONS[p.name]}")
-        d = str(directory)
+        import shlex
+
+        def q(name: str) -> str:  # copyable as printed, also for a directory with spaces
+            return shlex.quote(f"{directory}/{name}")
+
         typer.echo("next:")
-        typer.echo(f"  accord validate {d}/policy.yaml")
-        typer.echo(f"  accord test {d}/policy.test.yaml")
-        typer.echo(f"  accord dry-run {d}/policy.yaml --events {d}/events.jsonl")
+        typer.echo(f"  accord validate {q('policy.yaml')}")
+        typer.echo(f"  accord test {q('policy.test.yaml')}")
+        typer.echo(f"  accord dry-run {q('policy.yaml')} --events {q('events.jsonl')}")
 
 
 def create_project(directory: Path, *, name: str | None = None, force: bool = False) -> list[Path]:

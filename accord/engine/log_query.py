@@ -42,7 +42,7 @@ def open_read_only(path: str) -> duckdb.DuckDBPyConnection:
                                                            "autoinstall_known_extensions": False,
                                                            "autoload_known_extensions": False})
     except duckdb.Error as exc:
-        raise describe_open_error(path, exc) from None
+        raise describe_open_error(path, exc, reading=True) from None
     con.execute("SET TimeZone='UTC'")
     return con
 

@@ -39,7 +39,7 @@ __all__ = [
 _OUTBOX_PAGE = 1000
 
 
-def describe_open_error(path: str, exc: duckdb.Error) -> UsageError:
+def describe_open_error(path: str, exc: duckdb.Error, *, reading: bool = False) -> UsageError:
     """Turn DuckDB's refusal to open a file into a message a user can act on."""
     text = str(exc)
     name = path
@@ -52,7 +52,8 @@ def describe_open_error(path: str, exc: duckdb.Error) -> UsageError:
     if "not a valid DuckDB database" in text or "sqlite" in lowered or "extension" in lowered:
         return UsageError(
             f"'{name}' is not a duckdb log file",
-            help="give a new file name, or a log written by accord run --db",
+            help="give a log written by accord run or accord dry-run --db" if reading
+            else "give a new file name, or a log written by accord run --db",
         )
     if "No such file or directory" in text or "Cannot open file" in text:
         directory = os.path.dirname(os.path.abspath(path))

@@ -28,13 +28,20 @@ _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
 DEFAULT_E = {"boulware": 0.2, "linear": 1.0, "conceder": 5.0}
 
 
+#: An SLA's `within` at most: event time plus it must stay a date (year 9999 at the latest).
+_SLA_LONGEST = timedelta(days=36_500)
+
+
 def parse_duration(text: str) -> timedelta | None:
     """'90s', '15m', '4h', '2d', '1h30m' → timedelta; None when not a duration."""
     mt = _DURATION.match(text.strip()) if isinstance(text, str) else None
     if not mt or not any(mt.groups()):
         return None
     d, h, mi, s = (int(g) if g else 0 for g in mt.groups())
-    return timedelta(days=d, hours=h, minutes=mi, seconds=s)
+    try:
+        return timedelta(days=d, hours=h, minutes=mi, seconds=s)
+    except OverflowError:  # beyond a billion days: no duration at all
+        return None
 
 
 def parse_fraction(value: Any) -> float | None:
@@ -326,12 +333,13 @@ class _Builder:
         name_node = s.get("name")
         within_node = s.get("within")
         within = parse_duration(self.scalar(within_node))
-        if within is None or within <= timedelta(0):
+        if within is None or within <= timedelta(0) or within > _SLA_LONGEST:
             shown = self.scalar(within_node)
             self.error("E0405", f"'{shown}' is not a duration" if within is None
-                       else f"'{shown}' is zero: an sla needs a positive duration",
+                       else f"'{shown}' is zero: an sla needs a positive duration" if within <= timedelta(0)
+                       else f"'{shown}' is longer than 100 years: no deadline that far can be told",
                        within_node.span if within_node is not None else node.span, help=DURATION_HELP)
-            within = within or timedelta(0)
+            within = within if within is not None and within <= _SLA_LONGEST else timedelta(0)
         at_risk_node = s.get("at_risk")
         at_risk = None
         if at_risk_node is not None:

@@ -27,10 +27,15 @@ class TableError(Exception):
         self.code, self.message, self.help = code, message, help
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _plain(value: Any, tz: dt.tzinfo | None, where: str) -> Any:
     """Turn a DuckDB value into an expression value (no dates, no decimals)."""
     if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        value = int(value) if value == value.to_integral_value() else float(value)
+    if type(value) is int and not _INT64_MIN <= value <= _INT64_MAX:
+        return str(value)  # a 20-digit id: ints are 64-bit in expressions and in JSON, so keep its digits as text
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             if tz is None:
@@ -39,7 +44,9 @@ def _plain(value: Any, tz: dt.tzinfo | None, where: str) -> Any:
                     f"timestamp '{value.isoformat(sep=' ')}' in {where} has no offset and the policy sets no timezone",
                     "set 'timezone:' at the top of the policy, or write the offset in the data",
                 )
-            return value.replace(tzinfo=tz)
+            value = value.replace(tzinfo=tz)
+            # the offset the zone has at that instant, not the zone: durations are elapsed time across DST
+            return value.astimezone(dt.timezone(value.utcoffset()))
         return value
     if isinstance(value, dt.date):
         return value.isoformat()

@@ -94,6 +94,9 @@ def parse_time(value: Any, tz: dt.tzinfo | None) -> dt.datetime:
     return t
 
 
+#: The deadline of a clock started so late that its real one is past what a datetime holds: never reached.
+_NEVER = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
 #: The memory root of an agent or negotiation that has none yet in a case. Shared by every scope: nothing
 #: mutates a memory root in place except `set` actions, which work on the dict in the case's memory.
 _NO_MEMORY: dict = {}
@@ -465,8 +468,12 @@ class Engine:
 
     # ----- SLAs ----------------------------------------------------------------------------------
     def _start_clock(self, case: Case, sla, time: dt.datetime) -> None:
-        deadline = time + sla.within
-        at_risk = time + sla.within * sla.at_risk if sla.at_risk is not None else None
+        try:
+            deadline = time + sla.within
+            at_risk = time + sla.within * sla.at_risk if sla.at_risk is not None else None
+        except OverflowError:  # a start near year 9999: the deadline cannot be reached in event time
+            deadline = _NEVER
+            at_risk = None
         case.clocks[sla.name] = Clock(sla.name, time, deadline, at_risk)
         st = self.state
         if at_risk is not None:

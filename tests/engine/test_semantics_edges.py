@@ -311,3 +311,40 @@ agents:
     assert by_agent["d"]["outputs"] == {"decision": "error", "rule": "r",
                                         "reason": "rule 'r' failed: no such key 'nope'"}
     assert by_agent["g"]["outputs"] == {"decision": "error", "reason": "guard failed: no such key 'nope'"}
+
+
+def test_a_clock_started_near_year_9999_never_breaches_instead_of_ending_the_run(run_policy):
+    out = run_policy(SLA, [ev("asked", case="a", t="9999-12-31T23:00:00Z"), ev("tick", case="b")])
+    assert [e["status"] for e in out.events()] == ["ok", "ok"]
+    (s,) = out.slas()
+    assert s["status"] == "pending" and s["deadline"].year == 9999
+
+
+def test_reference_data_keeps_ids_beyond_64_bits_as_text(run_policy):
+    out = run_policy(CASE + """
+data:
+  accounts: { file: accounts.csv, key: name }
+agents:
+  p:
+    role: perception
+    reads: [accounts]
+    signals: { id: 'data.accounts["acme"].number' }
+""", [ev("x")], files={"accounts.csv": "name,number\nacme,99999999999999999999\n"})
+    (d,) = out.decisions("p")
+    assert d["outputs"]["id"] == "99999999999999999999"
+
+
+def test_reference_data_times_read_in_a_named_zone_are_elapsed_time_across_dst(run_policy):
+    out = run_policy("timezone: America/New_York\n" + CASE + """
+data:
+  slots: { file: slots.csv, key: name }
+agents:
+  p:
+    role: perception
+    reads: [slots]
+    signals: { later: 'data.slots["a"].at + duration("2h")' }
+""", [ev("x")], files={"slots.csv": "name,at\na,2026-03-08 01:30:00\n"})
+    (d,) = out.decisions("p")
+    # 01:30 local is 06:30Z; two hours later is 08:30Z (04:30 local after the change), written at the offset
+    # the time was read with
+    assert d["outputs"]["later"] == "2026-03-08T03:30:00-05:00"

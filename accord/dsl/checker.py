@@ -448,6 +448,13 @@ class Checker:
                                    f"raise an event in '{key}' and 'set' the output in an agent that runs on it")
                 self.raised_types(actions, f"sla '{s.name}'")
             self.actions(list(s.on_at_risk) + list(s.on_breach), scope)
+            # valid, but dead: say so, as an author expects them to run
+            if s.on_at_risk and s.at_risk is None:
+                self.warning("W0202", f"sla '{s.name}' has 'on_at_risk' actions but no 'at_risk': they never run",
+                             s.on_at_risk[0].span, "add 'at_risk: 75%' (a share of 'within') to the sla")
+            if not s.start:
+                self.warning("W0202", f"sla '{s.name}' has no 'start' event types: its clock never starts",
+                             s.name_span, "list the event types that start it: start: [request_received]")
 
     def run(self) -> tuple[Checked, list[Diagnostic]]:
         self.names()

@@ -54,6 +54,7 @@ CASES = [
     ("e0505_missing_key_column.yaml", "E0505", 8, 12),
     # a warning: the policy still loads
     ("w0201_after_later_role.yaml", "W0201", 11, 13),
+    ("w0202_sla_never_acts.yaml", "W0202", 13, 19),
 ]
 
 

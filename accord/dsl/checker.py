@@ -320,6 +320,12 @@ class Checker:
                 self.error("E0220", f"{where} raises '{approval}', the policy's approval event", act.type.span,
                            "an approval settles held decisions and must come from a person, outside the policy: "
                            "raise another event type")
+            if act.kind == "raise":
+                for f in act.fields:
+                    if f.name in ("id", "time"):  # language section 3: the engine sets both on every raised event
+                        what = "'<current id>/<n>'" if f.name == "id" else "the current event's time"
+                        self.error("E0221", f"{where} raises an event with '{f.name}', which is always {what}",
+                                   f.span, f"rename the field, e.g. 'source_{f.name}'")
 
     def cycles(self) -> None:
         """Within a role, an agent runs after the agents it reads: cycles cannot be ordered."""

@@ -42,6 +42,7 @@ CASES = [
     ("e0218_set_memory_key.yaml", "E0218", 13, 16),
     ("e0219_sla_set.yaml", "E0219", 16, 9),
     ("e0220_raise_approval.yaml", "E0220", 13, 28),
+    ("e0221_raise_id.yaml", "E0221", 13, 43),
     ("e0301_quoted_offset.yaml", "E0301", 11, 34),
     ("e0301_syntax_in_when.yaml", "E0301", 11, 26),
     ("e0301_template_expr.yaml", "E0301", 13, 35),

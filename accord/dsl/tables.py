@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from accord.dsl.expr.values import at_fixed_offset
 from accord.errors import Diagnostic, Span
 
 FORMATS = ("csv", "json", "jsonl", "parquet")
@@ -44,9 +45,7 @@ def _plain(value: Any, tz: dt.tzinfo | None, where: str) -> Any:
                     f"timestamp '{value.isoformat(sep=' ')}' in {where} has no offset and the policy sets no timezone",
                     "set 'timezone:' at the top of the policy, or write the offset in the data",
                 )
-            value = value.replace(tzinfo=tz)
-            # the offset the zone has at that instant, not the zone: durations are elapsed time across DST
-            return value.astimezone(dt.timezone(value.utcoffset()))
+            return at_fixed_offset(value.replace(tzinfo=tz))  # durations are elapsed time across DST
         return value
     if isinstance(value, dt.date):
         return value.isoformat()

@@ -230,7 +230,24 @@ _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))?"
 )
-_FIXED_ZONES: dict[timedelta, timezone] = {}
+#: One tzinfo per UTC offset (up to 4096), shared by every time Accord reads: aware datetimes holding the same
+#: tzinfo object compare and subtract on their fields alone, about twenty times faster than across two equal
+#: fixed offsets (which asks both for `utcoffset`). The engine's `parse_time` uses it inline on its hot path.
+FIXED_ZONES: dict[timedelta, timezone] = {}
+
+
+def at_fixed_offset(value: datetime) -> datetime:
+    """An aware `value` kept at the offset its zone has at that instant, not the zone: Python adds and subtracts
+    datetimes of one named zone on the wall clock, wrong by an hour across a DST change."""
+    if type(value.tzinfo) is timezone:
+        return value
+    offset = value.utcoffset()
+    fixed = FIXED_ZONES.get(offset)
+    if fixed is None:
+        fixed = timezone(offset)
+        if len(FIXED_ZONES) < 4096:
+            FIXED_ZONES[offset] = fixed
+    return value.astimezone(fixed)
 
 
 def parse_timestamp(text: str, tz: tzinfo | None) -> datetime:
@@ -262,16 +279,7 @@ def parse_timestamp(text: str, tz: tzinfo | None) -> datetime:
         raise ValueError(f"invalid timestamp '{text}'") from None
     if zone is not None:
         return value.replace(tzinfo=zone)
-    value = value.replace(tzinfo=tz)
-    if type(tz) is timezone:
-        return value
-    offset = value.utcoffset()
-    fixed = _FIXED_ZONES.get(offset)
-    if fixed is None:
-        fixed = timezone(offset)
-        if len(_FIXED_ZONES) < 4096:
-            _FIXED_ZONES[offset] = fixed
-    return value.astimezone(fixed)
+    return at_fixed_offset(value.replace(tzinfo=tz))
 
 
 def format_timestamp(value: datetime) -> str:

@@ -145,9 +145,7 @@ def _setup(neg: Negotiation) -> tuple:
     ]
     agent_of = {p.name: p.agent for p in neg.parties}
     other = {neg.parties[0].name: neg.parties[1].name, neg.parties[1].name: neg.parties[0].name}
-    blocks = tuple((c.name, c.check.fn) for c in neg.constraints if c.on_violation == "block")
-    soft = any(c.on_violation != "block" for c in neg.constraints)  # checked on the offers made, after the run
-    setup = (parties, agent_of, other, blocks, soft)
+    setup = (parties, agent_of, other, *_constraint_kinds(neg))
     if len(_SETUPS) >= 256:
         _SETUPS.clear()
     _SETUPS[id(neg)] = (neg, setup)
@@ -167,24 +165,7 @@ def _alternating(neg: Negotiation, scope: dict, logging: bool, blocked: dict[str
                 low, high = high, low  # does not matter (section 6)
             issues.append(range_issue(i.name, low, high, i.steps, dict(i.prefs)))
     parties, agent_of, other, blocks, soft = _setup(neg)
-    allowed = None
-    if blocks:
-        def allowed(offer: dict) -> bool:
-            """A `block` constraint forbids an offer; an error counts as a violation (inline: a hot path)."""
-            scope["offer"] = offer
-            try:
-                for name, check in blocks:
-                    try:
-                        if check(scope) is True:
-                            continue
-                    except EvaluationError:
-                        pass
-                    blocked[name] = blocked.get(name, 0) + 1
-                    return False
-                return True
-            finally:
-                scope.pop("offer", None)
-    result = negotiate(issues, parties, neg.max_rounds, allowed)
+    result = negotiate(issues, parties, neg.max_rounds, _offer_predicate(blocks, scope, blocked))
     outputs = {"agreed": result.agreed, "outcome": result.outcome, "rounds": result.rounds, "utility": result.utility}
     made = [(o.round, o.party, o.offer) for o in result.offers if o.response != "blocked"] if soft else ()
     if not logging:
@@ -194,21 +175,34 @@ def _alternating(neg: Negotiation, scope: dict, logging: bool, blocked: dict[str
     return outputs, offers, edges, made
 
 
-def _allowed(blocks: tuple, scope: dict, offer: dict, blocked: dict[str, int]) -> bool:
-    """Whether no `block` constraint forbids `offer`; the first that does is counted in `blocked`."""
-    scope["offer"] = offer
-    try:
-        for name, check in blocks:
-            try:
-                ok = check(scope) is True
-            except EvaluationError:
-                ok = False
-            if not ok:
+def _constraint_kinds(neg: Negotiation) -> tuple[tuple, bool]:
+    """(the `block` checks as (name, function), whether any `warn` / `escalate` one is checked after the run)."""
+    blocks = tuple((c.name, c.check.fn) for c in neg.constraints if c.on_violation == "block")
+    return blocks, any(c.on_violation != "block" for c in neg.constraints)
+
+
+def _offer_predicate(blocks: tuple, scope: dict, blocked: dict[str, int]):
+    """Whether no `block` constraint forbids an offer (None when there is none); an error counts as a violation,
+    and the first constraint that forbids an offer is counted in `blocked`."""
+    if not blocks:
+        return None
+
+    def allowed(offer: dict) -> bool:
+        scope["offer"] = offer
+        try:
+            for name, check in blocks:
+                try:
+                    if check(scope) is True:
+                        continue
+                except EvaluationError:
+                    pass
                 blocked[name] = blocked.get(name, 0) + 1
                 return False
-        return True
-    finally:
-        scope.pop("offer", None)
+            return True
+        finally:
+            scope.pop("offer", None)
+
+    return allowed
 
 
 def _contract_net(neg: Negotiation, scope: dict, logging: bool, blocked: dict[str, int]):
@@ -219,7 +213,8 @@ def _contract_net(neg: Negotiation, scope: dict, logging: bool, blocked: dict[st
         raise EvaluationError(f"bidders must be a list of rows, got {type_name(bidders)}")
     bids: list[Bid] = []
     offers = []
-    blocks = tuple((c.name, c.check.fn) for c in neg.constraints if c.on_violation == "block")
+    blocks, soft = _constraint_kinds(neg)
+    allowed = _offer_predicate(blocks, scope, blocked)
     try:
         for position, bidder in enumerate(bidders):
             scope["bidder"] = bidder
@@ -228,7 +223,7 @@ def _contract_net(neg: Negotiation, scope: dict, logging: bool, blocked: dict[st
                 if neg.eligible is not None and neg.eligible.fn(scope) is not True:
                     continue
                 proposal = {o.name: o.value.fn(scope) for o in neg.proposal}
-                if blocks and not _allowed(blocks, scope, proposal, blocked):
+                if allowed is not None and not allowed(proposal):
                     offers.append((0, party, proposal, None, "blocked"))  # neither made nor accepted
                     continue
                 scope["proposal"] = proposal
@@ -240,7 +235,7 @@ def _contract_net(neg: Negotiation, scope: dict, logging: bool, blocked: dict[st
             bids.append(Bid(party, bidder, proposal, score))
     finally:
         scope.pop("bidder", None)
-    made = [(0, b.party, b.proposal) for b in bids] if any(c.on_violation != "block" for c in neg.constraints) else ()
+    made = [(0, b.party, b.proposal) for b in bids] if soft else ()
     winner = award(bids, neg.award_direction)
     edges = []
     if logging:  # the offers and edges are log rows only

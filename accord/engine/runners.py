@@ -206,6 +206,16 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
     trace_otherwise = _js([*no_match, otherwise_fired])
     nothing_json = _js({"decision": None})
 
+    def rule_failed(ctx: EventCtx, decision_id: str, rule: str, message: str, trace: list[dict], checks,
+                    errors: list[str], negotiation_id, inputs) -> bool:
+        """A rule's `when` or negotiation erred: record it; under `on_error: escalate` stop the agent (True)."""
+        trace.append({"rule": rule, "result": "error", "error": message})
+        errors.append(f"rule '{rule}': {message}")
+        if escalate_on_error:
+            _stop(eng, ctx, agent, decision_id, f"rule '{rule}' failed: {message}", trace, checks or [], errors,
+                  negotiation_id, inputs)
+        return escalate_on_error
+
     def tentative(ctx: EventCtx, scope: dict, r: _Prepared, errors: list[str]) -> tuple[dict, Any]:
         """The rule's outputs as the `set` expressions and `reason` compute them, in the agent's scope slot."""
         out: dict[str, Any] = {"decision": r.decide, "rule": r.name}
@@ -246,11 +256,8 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
                 except EvaluationError as err:
                     if trace is None:
                         trace = no_match[:k]
-                    trace.append({"rule": r.name, "result": "error", "error": err.message})
-                    errors.append(f"rule '{r.name}': {err.message}")
-                    if escalate_on_error:
-                        _stop(eng, ctx, agent, decision_id, f"rule '{r.name}' failed: {err.message}", trace,
-                              checks or [], errors, negotiation_id, inputs)
+                    if rule_failed(ctx, decision_id, r.name, err.message, trace, checks, errors, negotiation_id,
+                                   inputs):
                         return
                     k += 1
                     continue
@@ -271,14 +278,10 @@ def _first_runner(eng: Engine, agent: Agent) -> Callable[[EventCtx], None]:
                     scope[negotiate], negotiation_id = run_negotiation(eng, ctx, r.negotiation, name, decision_id,
                                                                        checks, neg_escalations)
                 except EvaluationError as err:
-                    message = negotiation_failed(negotiate, err)
                     if trace is None:
                         trace = no_match[:k]
-                    trace.append({"rule": r.name, "result": "error", "error": message})
-                    errors.append(f"rule '{r.name}': {message}")
-                    if escalate_on_error:
-                        _stop(eng, ctx, agent, decision_id, f"rule '{r.name}' failed: {message}", trace,
-                              checks or [], errors, negotiation_id, inputs)
+                    if rule_failed(ctx, decision_id, r.name, negotiation_failed(negotiate, err), trace, checks,
+                                   errors, negotiation_id, inputs):
                         return
                     k += 1
                     continue

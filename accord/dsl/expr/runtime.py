@@ -451,25 +451,8 @@ _KEY_TYPES = (str, int, bool)
 
 def make_map(pairs: tuple) -> object:
     out: dict = {}
+    seen: set = set()  # keys tagged bool or not: 1 and true are different keys in CEL (int, bool), not in a dict
     mixed = False
-    for k, v in pairs:
-        if isinstance(k, EvaluationError):
-            return k
-        if isinstance(v, EvaluationError):
-            return v
-        if type(k) not in _KEY_TYPES:
-            return err(f"'{type_name(k)}' cannot be a map key")
-        if k in out:
-            # also true for 1 and true, which are different keys in CEL (int and bool) but not in a dict
-            if type(k) is not bool and not any(type(x) is bool and x == k for x in out) \
-                    or type(k) is bool and any(x is k for x in out):
-                return err(f"duplicate map key '{_key_text(k)}'")
-            mixed = True
-            break
-        out[k] = v
-    if not mixed:
-        return out
-    seen: set = set()  # again from the start, with keys tagged bool or not, so errors come in the same order
     for k, v in pairs:
         if isinstance(k, EvaluationError):
             return k
@@ -481,7 +464,9 @@ def make_map(pairs: tuple) -> object:
         if tagged in seen:
             return err(f"duplicate map key '{_key_text(k)}'")
         seen.add(tagged)
-    return CelMap(pairs)
+        mixed = mixed or k in out
+        out[k] = v
+    return CelMap(pairs) if mixed else out
 
 
 def is_null_or_error(v: object) -> bool:

@@ -5,20 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accord.engine.actions import MAX_RAISED_EVENTS
-
-T0 = "2026-01-01T10:00:00Z"
-
-
-def ev(type_, case="c1", t=T0, **fields):
-    return {"type": type_, "k": case, "time": t, **fields}
-
-
-CASE = """
-case:
-  key: event.k
-  closes_on: [done]
-"""
-
+from tests.engine.test_semantics import CASE, ev
 
 # ----- section 2: dead events ------------------------------------------------------------------------
 
